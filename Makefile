@@ -1,0 +1,43 @@
+# cftf_analysis: `make help` lists the jobs.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+.PHONY: help setup report figures test lint format benchmark calibration clean
+
+help: ## list the jobs
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv and install the package with its dev tools
+
+report: $(STAMP) ## build data/processed/ and figures/ from data/raw/ (the main job)
+	$(VENV)/bin/cftf-analysis report
+
+figures: $(STAMP) ## rebuild figures/ only
+	$(VENV)/bin/cftf-analysis figures
+
+test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks)
+	$(PY) -m pytest --nbmake tests cftf_analysis notebooks
+
+lint: $(STAMP) ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## apply ruff formatting and safe fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+benchmark: $(STAMP) ## speed and memory benchmarks (writes benchmarks/results/)
+	$(PY) benchmarks/run_all.py
+
+clean: ## remove generated outputs (never data/raw)
+	find data/processed figures -type f ! -name .gitkeep -delete
