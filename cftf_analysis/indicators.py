@@ -1,0 +1,290 @@
+"""Loader for sparse financial and territorial indicators.
+
+Turns ``indicators.csv`` (or a user's file in the same format) into a long,
+tidy frame with one canonical unit per indicator and measure, ranges kept as
+``low``/``high``, and percent or km2 changes turned into levels only when the
+same producer's baseline level is in the data (see :func:`load_indicators`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from cftf_analysis import config
+from cftf_analysis._io import (
+    Problems,
+    Source,
+    check_enum,
+    check_unique,
+    parse_numbers,
+    read_table,
+    require_columns,
+)
+from cftf_analysis.loaders import date_columns
+from cftf_analysis.schemas import INDICATORS_SCHEMA, validate
+from cftf_analysis.units import UNIT_RULES
+from cftf_analysis.vocab import CHANGE_UNITS, INDICATORS, QUALIFIERS
+
+__all__ = ["indicator_problems", "load_indicators", "producer_name"]
+
+REQUIRED = (
+    "indicator_id",
+    "indicator",
+    "scope",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "qualifier",
+    "period",
+    "baseline_period",
+    "published",
+    "source_org",
+    "url",
+)
+OPTIONAL = ("via", "unit_as_reported", "note")
+
+#: Names of one producer that changed over time (IHS merged with Markit in 2016).
+PRODUCER_ALIASES = {"IHS Markit Conflict Monitor": "IHS Conflict Monitor"}
+
+
+def producer_name(source_org: pd.Series) -> pd.Series:
+    """Normalise ``source_org`` to a producer name used to keep estimates apart.
+
+    Parenthetical detail (a speaker, a venue) is dropped and known renamings
+    are merged, so that figures of one producer can be compared over time.
+
+    Examples
+    --------
+    >>> producer_name(pd.Series(["IHS Markit Conflict Monitor",
+    ...                          "US Treasury (Daniel Glaser, WTOP interview)"])).tolist()
+    ['IHS Conflict Monitor', 'US Treasury']
+    """
+    base = source_org.astype(str).map(lambda s: re.sub(r"\s*\(.*$", "", s).strip())
+    return base.replace(PRODUCER_ALIASES).astype("string")
+
+
+def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
+    problems = Problems(label)
+    parsed: dict[str, object] = {}
+    if not require_columns(raw, REQUIRED, problems):
+        return problems, parsed
+    for col in OPTIONAL:
+        if col not in raw.columns:
+            raw[col] = ""
+    for col in ("indicator_id", "scope", "period", "published", "source_org", "url"):
+        empty = raw[col] == ""
+        if empty.any():
+            problems.add_rows(empty, col, "value is required")
+    check_unique(raw, "indicator_id", problems)
+    check_enum(raw, "indicator", INDICATORS, problems)
+    check_enum(raw, "unit", tuple(UNIT_RULES), problems)
+    check_enum(raw, "qualifier", QUALIFIERS, problems, allow_empty=True)
+    is_change = raw["unit"].isin(CHANGE_UNITS)
+    nums = {}
+    for col in ("value", "low", "high"):
+        nums[col] = parse_numbers(raw, col, problems)
+        negative = (nums[col] < 0) & ~is_change
+        if negative.any():
+            problems.add_rows(
+                negative, col, f"negative {col} for a level (only change units may be negative)"
+            )
+    value, low, high = nums["value"], nums["low"], nums["high"]
+    no_number = value.isna() & (low.isna() | high.isna())
+    if no_number.any():
+        problems.add_rows(no_number, "value", "give a value, or both low and high")
+    one_bound = low.isna() != high.isna()
+    if one_bound.any():
+        problems.add_rows(one_bound, "low", "low and high must be given together")
+    if (low > high).any():
+        problems.add_rows(low > high, "low", "low is greater than high")
+    outside = value.notna() & low.notna() & high.notna() & ((value < low) | (value > high))
+    if outside.any():
+        problems.add_rows(outside, "value", "value lies outside [low, high]")
+    share = raw["unit"].str.startswith("percent of")
+    over = share & ((value > 100) | (high > 100))
+    if over.any():
+        problems.add_rows(over, "value", "a percent share cannot exceed 100")
+    needs_base = is_change & (raw["baseline_period"] == "")
+    if needs_base.any():
+        problems.add_rows(needs_base, "baseline_period", "a change needs a baseline_period")
+    stray_base = ~is_change & raw["unit"].isin(UNIT_RULES) & (raw["baseline_period"] != "")
+    if stray_base.any():
+        problems.add_rows(
+            stray_base, "baseline_period", "baseline_period is only for change units"
+        )
+    parsed["numbers"] = nums
+    parsed["period"] = date_columns(raw, "period", "period", problems, allow_empty=False)
+    parsed["baseline"] = date_columns(
+        raw, "baseline_period", "baseline", problems, allow_empty=True
+    )
+    parsed["published"] = date_columns(raw, "published", "published", problems, allow_empty=False)
+    return problems, parsed
+
+
+def indicator_problems(source: Source = None) -> pd.DataFrame:
+    """List every problem in an indicators table; columns ``file, row, column, problem``.
+
+    Examples
+    --------
+    >>> indicator_problems().empty
+    True
+    """
+    raw, label = read_table(config.INDICATORS_FILE if source is None else source)
+    return _check(raw, label)[0].to_frame()
+
+
+def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.DataFrame:
+    """Load indicators into a long, tidy frame with canonical units.
+
+    Parameters
+    ----------
+    source
+        ``None`` for the bundled ``data/raw/indicators.csv``, a path (CSV,
+        Parquet, Excel) or a DataFrame in the raw format (``data/raw/README.md``).
+    derive_levels
+        Add a level row for each percent or km2 change whose baseline level is
+        in the data (see Notes). The change rows themselves are always kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported figure (plus derived rows), columns in order:
+        ``indicator_id``, ``indicator``, ``scope``, ``measure`` (level,
+        cumulative, share, percent_change, absolute_change), ``value``,
+        ``low``, ``high`` (canonical unit; ``value`` is missing when the source
+        gave only a range, ``low``/``high`` when it gave a single figure),
+        ``unit`` (canonical), ``qualifier``, ``period_start``, ``period_end``,
+        ``period_precision``, ``baseline_start``, ``baseline_end`` (changes only),
+        ``published`` (first possible day), ``source_org``, ``producer``
+        (see :func:`producer_name`), ``via``, ``url``, ``derived`` (bool),
+        ``derived_from`` (ids of the change and baseline rows, else empty),
+        ``converted`` (bool: the number was rescaled into the canonical
+        unit), ``unit_as_given``, ``value_as_given``, ``period_text``,
+        ``unit_as_reported``, ``note``.
+
+    Notes
+    -----
+    Money flows become USD per month (per day x 30.4375, per week x 4.348,
+    per year / 12; ``million`` and ``billion`` multiply), money stocks USD,
+    population people; see :mod:`cftf_analysis.units`.
+
+    A change row (``percent change`` or ``km2 change``) becomes a level only
+    when a level of the same indicator, scope and producer has a period that
+    overlaps the change's ``baseline_period``; among several, the one whose
+    period overlaps most (largest share of the union of the two intervals)
+    and then the latest published is used. Producers define territory and
+    revenue differently, so a change is never applied to another producer's
+    level, and derived levels are never used as baselines (no chaining).
+    The derived row has ``derived=True``, ``derived_from="<change id>+<baseline id>"``,
+    the change row's period, source and qualifier, and id ``<change id>~level``.
+
+    Examples
+    --------
+    >>> ind = load_indicators()
+    >>> row = ind.set_index("indicator_id").loc["I084~level"]
+    >>> round(float(row["value"])), row["derived_from"]
+    (70824, 'I084+I079')
+    >>> int(ind.groupby(["indicator", "measure"])["unit"].nunique().max())
+    1
+    """
+    raw, label = read_table(config.INDICATORS_FILE if source is None else source)
+    problems, parsed = _check(raw, label)
+    problems.raise_if_any()
+    rules = raw["unit"].map(UNIT_RULES)
+    factor = rules.map(lambda r: r.factor).astype("float64")
+    nums = parsed["numbers"]
+    out = pd.DataFrame(
+        {
+            "indicator_id": raw["indicator_id"].astype("string"),
+            "indicator": raw["indicator"].astype("string"),
+            "scope": raw["scope"].astype("string"),
+            "measure": rules.map(lambda r: r.measure).astype("string"),
+            "value": nums["value"] * factor,
+            "low": nums["low"] * factor,
+            "high": nums["high"] * factor,
+            "unit": rules.map(lambda r: r.unit).astype("string"),
+            "qualifier": raw["qualifier"].astype("string"),
+        }
+    )
+    out = out.join(parsed["period"])
+    out = out.join(parsed["baseline"][["baseline_start", "baseline_end"]])
+    out["published"] = parsed["published"]["published_start"]
+    out["source_org"] = raw["source_org"].astype("string")
+    out["producer"] = producer_name(raw["source_org"])
+    out["via"] = raw["via"].astype("string")
+    out["url"] = raw["url"].astype("string")
+    out["derived"] = False
+    out["derived_from"] = pd.Series("", index=out.index, dtype="string")
+    out["converted"] = ((factor != 1.0) | (raw["unit"] != out["unit"])).to_numpy(dtype=bool)
+    out["unit_as_given"] = raw["unit"].astype("string")
+    out["value_as_given"] = raw["value"].astype("string")
+    out["period_text"] = raw["period"].astype("string")
+    out["unit_as_reported"] = raw["unit_as_reported"].astype("string")
+    out["note"] = raw["note"].astype("string")
+    if derive_levels:
+        out = pd.concat([out, _derive_levels(out)], ignore_index=True)
+    return validate(INDICATORS_SCHEMA, out)
+
+
+def _overlap_share(start_a, end_a, start_b, end_b) -> np.ndarray:
+    """Days shared by two inclusive intervals as a share of their union (Jaccard)."""
+    day = np.timedelta64(1, "D")
+    inter = (np.minimum(end_a, end_b) - np.maximum(start_a, start_b)) / day + 1
+    union = (np.maximum(end_a, end_b) - np.minimum(start_a, start_b)) / day + 1
+    return np.where(inter > 0, inter / union, 0.0)
+
+
+def _derive_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    changes = frame[frame["measure"].isin(["percent_change", "absolute_change"])]
+    levels = frame[(frame["measure"] == "level") & ~frame["derived"]]
+    keys = ["indicator", "scope", "producer"]
+    pairs = changes.reset_index().merge(
+        levels.reset_index(), on=keys, suffixes=("", "_base"), how="inner"
+    )
+    if pairs.empty:
+        return frame.iloc[0:0]
+    pairs["overlap"] = _overlap_share(
+        pairs["baseline_start"].to_numpy(),
+        pairs["baseline_end"].to_numpy(),
+        pairs["period_start_base"].to_numpy(),
+        pairs["period_end_base"].to_numpy(),
+    )
+    pairs = pairs[pairs["overlap"] > 0]
+    pairs = pairs.sort_values(
+        ["index", "overlap", "published_base", "indicator_id_base"],
+        ascending=[True, False, False, True],
+    ).drop_duplicates("index")
+    derived = frame.loc[pairs["index"]].copy()
+    base = pairs[["value_base", "low_base", "high_base"]].to_numpy(dtype="float64")
+    change = pairs[["value", "low", "high"]].to_numpy(dtype="float64")
+    relative = (pairs["measure"] == "percent_change").to_numpy()[:, None]
+
+    def apply(b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.where(relative[:, 0], b * (1 + c / 100), b + c)
+
+    b_pt, b_lo, b_hi = (base[:, i] for i in range(3))
+    c_pt, c_lo, c_hi = (change[:, i] for i in range(3))
+    value = apply(b_pt, c_pt)
+    # Range bounds: extremes over whichever bounds are known on each side.
+    b_lo_eff, b_hi_eff = np.where(np.isnan(b_lo), b_pt, b_lo), np.where(np.isnan(b_hi), b_pt, b_hi)
+    c_lo_eff, c_hi_eff = np.where(np.isnan(c_lo), c_pt, c_lo), np.where(np.isnan(c_hi), c_pt, c_hi)
+    has_range = ~(np.isnan(b_lo) & np.isnan(c_lo))
+    corners = np.stack(
+        [apply(b, c) for b in (b_lo_eff, b_hi_eff) for c in (c_lo_eff, c_hi_eff)], axis=1
+    )
+    derived["value"] = value
+    derived["low"] = np.where(has_range, corners.min(axis=1), np.nan)
+    derived["high"] = np.where(has_range, corners.max(axis=1), np.nan)
+    derived["measure"] = "level"
+    derived["unit"] = pairs["unit_base"].to_numpy()
+    derived["baseline_start"] = pd.NaT
+    derived["baseline_end"] = pd.NaT
+    derived["derived"] = True
+    derived["derived_from"] = (pairs["indicator_id"] + "+" + pairs["indicator_id_base"]).to_numpy()
+    derived["indicator_id"] = (pairs["indicator_id"] + "~level").to_numpy()
+    derived["converted"] = pairs["converted_base"].to_numpy()
+    return derived.reset_index(drop=True)

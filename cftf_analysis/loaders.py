@@ -1,0 +1,304 @@
+"""Loaders for defection reports and dated events.
+
+Each loader takes ``None`` (the bundled data in ``data/raw/``), a path to a
+CSV, Parquet or Excel file, or a :class:`pandas.DataFrame` in the raw format
+documented in ``data/raw/README.md``, checks every cell, and returns a tidy
+frame with a fixed, validated schema. Any problem raises
+:class:`~cftf_analysis.errors.DataValidationError` naming the file, the 1-based
+data row and the column; nothing is dropped or changed silently.
+Indicators have their own module, :mod:`cftf_analysis.indicators`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from cftf_analysis import config
+from cftf_analysis._io import (
+    Problems,
+    Source,
+    check_enum,
+    check_unique,
+    parse_numbers,
+    read_table,
+    require_columns,
+)
+from cftf_analysis.dates import find_date_problems, parse_date_intervals
+from cftf_analysis.errors import DateParseError
+from cftf_analysis.schemas import EVENTS_SCHEMA, REPORTS_SCHEMA, validate
+from cftf_analysis.vocab import COLLECTIONS, EVENT_CATEGORIES, GENDERS, MOTIVES, OUTCOMES
+
+__all__ = ["event_problems", "load_events", "load_reports", "report_problems"]
+
+MOTIVE_COLUMNS = tuple(f"motive_{m}" for m in MOTIVES)
+REPORT_REQUIRED = (
+    "report_id",
+    "published",
+    "outlet",
+    "url",
+    "defector_alias",
+    "group_size",
+    "gender",
+    "origin",
+    "role",
+    "defection_date",
+    *MOTIVE_COLUMNS,
+    "outcome",
+    "collection",
+)
+REPORT_OPTIONAL = ("via", "summary", "date_note")
+EVENT_REQUIRED = ("event_id", "date", "event", "category", "scope", "source_org", "url")
+EVENT_OPTIONAL = ("note",)
+
+#: Outcome codes merged so that the two coding passes compare (``captured`` and
+#: ``surrendered`` were used for the same situation by different passes).
+OUTCOME_GROUPS = {
+    "fled": "fled",
+    "captured": "captured_or_surrendered",
+    "surrendered": "captured_or_surrendered",
+    "executed": "executed",
+    "unknown": "unknown",
+}
+
+
+def date_columns(
+    frame: pd.DataFrame, column: str, prefix: str, problems: Problems, *, allow_empty: bool
+) -> pd.DataFrame:
+    """Parse one date-grammar column into ``<prefix>_start/_end/_precision``.
+
+    Problems are recorded (every bad row); the returned frame holds NaT for
+    them so that the caller can finish checking the rest before raising.
+    """
+    bad = find_date_problems(frame[column], allow_empty=allow_empty)
+    for row, value, problem in bad[["row", "value", "problem"]].itertuples(index=False):
+        problems.add(
+            f"{problem} (text '{value}')", row=int(row), column=column, kind=DateParseError
+        )
+    text = frame[column].copy()
+    if len(bad):
+        text.iloc[bad["row"].to_numpy() - 1] = ""
+    parsed = parse_date_intervals(text, column=column, allow_empty=True)
+    return parsed.rename(columns=lambda c: f"{prefix}_{c}")
+
+
+_NAME_SPLIT = re.compile(r"\s*(?:\(|,|;|\band\b|\bincl\.|\balso\b)")
+_UNNAMED = re.compile(
+    r"\b(unnamed|anonymous|unidentified|unknown|withheld)\b|^\W*(\d|about|at least|more than|up to"
+    r"|several|dozen|dozens|two|three|four|five|six|seven|eight|nine|ten|group|small)\b",
+    re.IGNORECASE,
+)
+_TRANSLIT = [
+    (re.compile(r"\b(mohamad|mohamed|mohammed|mohammad|muhammed)\b"), "muhammad"),
+    (re.compile(r"\babou\b"), "abu"),
+    (re.compile(r"\bum\b"), "umm"),
+]
+
+
+def defector_key(alias: pd.Series, report_id: pd.Series) -> pd.Series:
+    """Normalise defector aliases so that analyses can count people as well as reports.
+
+    A named individual's key is the first name part of the alias, lower-cased,
+    without quotes, parenthetical notes or trailing descriptions, with common
+    transliterations folded (Mohamad/Mohamed/Mohammed -> muhammad, Abou -> abu).
+    Unnamed people and groups cannot be matched across reports, so their key
+    is ``report:<report_id>`` and each counts once.
+
+    Examples
+    --------
+    >>> aliases = pd.Series(["Mohamad Jamal Khweis", "Mohamed Jamal Khweis (also ...)",
+    ...                      "Jack Letts ('Jihadi Jack')", "unnamed defector"])
+    >>> defector_key(aliases, pd.Series(["R1", "R2", "R3", "R4"])).tolist()
+    ['muhammad jamal khweis', 'muhammad jamal khweis', 'jack letts', 'report:R4']
+    """
+    keys = []
+    for text, rid in zip(alias.astype(str), report_id.astype(str), strict=True):
+        if not text.strip() or _UNNAMED.search(text):
+            keys.append(f"report:{rid}")
+            continue
+        name = _NAME_SPLIT.split(text, maxsplit=1)[0].lower()
+        name = re.sub(r"['\"‘’“”]", "", name)
+        for pattern, repl in _TRANSLIT:
+            name = pattern.sub(repl, name)
+        name = " ".join(name.split())
+        keys.append(name if name else f"report:{rid}")
+    return pd.Series(keys, index=alias.index, dtype="string")
+
+
+def _check_reports(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
+    problems = Problems(label)
+    parsed: dict[str, object] = {}
+    if not require_columns(raw, REPORT_REQUIRED, problems):
+        return problems, parsed
+    for col in REPORT_OPTIONAL:
+        if col not in raw.columns:
+            raw[col] = ""
+    for col in ("report_id", "published", "outlet", "url", "defector_alias"):
+        empty = raw[col] == ""
+        if empty.any():
+            problems.add_rows(empty, col, "value is required")
+    check_unique(raw, "report_id", problems)
+    parsed["published"] = date_columns(raw, "published", "published", problems, allow_empty=False)
+    parsed["defection"] = date_columns(
+        raw, "defection_date", "defection", problems, allow_empty=True
+    )
+    size = parse_numbers(raw, "group_size", problems, allow_empty=True, nonnegative=True)
+    fractional = size.notna() & (size != np.floor(size))
+    if fractional.any():
+        problems.add_rows(fractional, "group_size", "group size must be a whole number")
+    if (size == 0).any():
+        problems.add_rows(size == 0, "group_size", "group size must be at least 1")
+    parsed["group_size"] = size
+    for col in MOTIVE_COLUMNS:
+        check_enum(raw, col, ("0", "1"), problems)
+    check_enum(raw, "gender", GENDERS, problems)
+    check_enum(raw, "outcome", OUTCOMES, problems)
+    check_enum(raw, "collection", COLLECTIONS, problems)
+    return problems, parsed
+
+
+def report_problems(source: Source = None) -> pd.DataFrame:
+    """List every problem in a reports table (empty frame when it is valid).
+
+    Columns: ``file, row, column, problem`` (``row`` is the 1-based data row).
+
+    Examples
+    --------
+    >>> report_problems().empty
+    True
+    """
+    raw, label = read_table(config.REPORTS_FILE if source is None else source)
+    return _check_reports(raw, label)[0].to_frame()
+
+
+def load_reports(source: Source = None) -> pd.DataFrame:
+    """Load defection reports into a tidy frame, one row per report.
+
+    Parameters
+    ----------
+    source
+        ``None`` for the bundled ``data/raw/defection_reports.csv``; a path to
+        a CSV, Parquet or Excel (``.xlsx``) file; or a DataFrame, in the raw
+        format described in ``data/raw/README.md``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns, in this order (schema :data:`cftf_analysis.schemas.REPORTS_SCHEMA`):
+
+        - ``report_id`` (string): the raw id, unique.
+        - ``published_start``, ``published_end`` (datetime64): first and last
+          day (inclusive) the publication date can be; ``published_precision``
+          (category): day, month, quarter, half, third, year or range.
+        - ``defection_start``, ``defection_end``, ``defection_precision``: the
+          same for the date of leaving, missing (NaT) when unknown.
+        - ``outlet``, ``via``, ``url``: the source, as in the raw file.
+        - ``defector_alias`` and ``defector_key`` (see :func:`defector_key`):
+          several reports of one person share a key.
+        - ``group_size`` (Int64, missing for an unnumbered group), ``gender``
+          and ``outcome`` (categories), ``origin``, ``role``.
+        - ``motive_financial`` ... ``motive_joined_for_money`` (bool): True when
+          the text read cites the motive (False means "not seen", a lower bound).
+        - ``outcome_grouped`` (category): ``captured`` and ``surrendered``
+          merged, because the coding passes used them for the same situation.
+        - ``summary``, ``date_note``, ``collection`` (category).
+        - ``published_text``, ``defection_date_text``: the raw date strings.
+
+    Raises
+    ------
+    DataValidationError
+        On the first problem found (file, row, column), with the number of
+        further problems; see :func:`report_problems` for the full list.
+
+    Examples
+    --------
+    >>> reports = load_reports()
+    >>> reports.loc[0, ["report_id", "published_start", "published_precision"]].tolist()
+    ['R001', Timestamp('2014-07-01 00:00:00'), 'month']
+    >>> bool(reports["report_id"].is_unique)
+    True
+    """
+    raw, label = read_table(config.REPORTS_FILE if source is None else source)
+    problems, parsed = _check_reports(raw, label)
+    problems.raise_if_any()
+    out = pd.DataFrame({"report_id": raw["report_id"].astype("string")})
+    out = out.join(parsed["published"]).join(parsed["defection"])
+    for col in ("outlet", "via", "url", "defector_alias"):
+        out[col] = raw[col].astype("string")
+    out["defector_key"] = defector_key(raw["defector_alias"], raw["report_id"])
+    out["group_size"] = pd.Series(parsed["group_size"]).round().astype("Int64")
+    out["gender"] = pd.Categorical(raw["gender"], categories=list(GENDERS))
+    out["origin"] = raw["origin"].astype("string")
+    out["role"] = raw["role"].astype("string")
+    for col in MOTIVE_COLUMNS:
+        out[col] = raw[col] == "1"
+    out["outcome"] = pd.Categorical(raw["outcome"], categories=list(OUTCOMES))
+    out["outcome_grouped"] = pd.Categorical(
+        raw["outcome"].map(OUTCOME_GROUPS), categories=list(dict.fromkeys(OUTCOME_GROUPS.values()))
+    )
+    for col in ("summary", "date_note"):
+        out[col] = raw[col].astype("string")
+    out["collection"] = pd.Categorical(raw["collection"], categories=list(COLLECTIONS))
+    out["published_text"] = raw["published"].astype("string")
+    out["defection_date_text"] = raw["defection_date"].astype("string")
+    return validate(REPORTS_SCHEMA, out)
+
+
+def _check_events(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
+    problems = Problems(label)
+    parsed: dict[str, object] = {}
+    if not require_columns(raw, EVENT_REQUIRED, problems):
+        return problems, parsed
+    for col in EVENT_OPTIONAL:
+        if col not in raw.columns:
+            raw[col] = ""
+    for col in ("event_id", "date", "event", "source_org", "url"):
+        empty = raw[col] == ""
+        if empty.any():
+            problems.add_rows(empty, col, "value is required")
+    check_unique(raw, "event_id", problems)
+    parsed["date"] = date_columns(raw, "date", "date", problems, allow_empty=False)
+    check_enum(raw, "category", EVENT_CATEGORIES, problems)
+    return problems, parsed
+
+
+def event_problems(source: Source = None) -> pd.DataFrame:
+    """List every problem in an events table; columns ``file, row, column, problem``."""
+    raw, label = read_table(config.EVENTS_FILE if source is None else source)
+    return _check_events(raw, label)[0].to_frame()
+
+
+def load_events(source: Source = None) -> pd.DataFrame:
+    """Load dated events (interventions and milestones) into a tidy frame.
+
+    Parameters
+    ----------
+    source
+        ``None`` for the bundled ``data/raw/events.csv``, a path, or a DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``event_id``, ``date_start``, ``date_end``, ``date_precision``,
+        ``event`` (description), ``category`` (military, finance, governance,
+        defection), ``scope``, ``source_org``, ``url``, ``note``, ``date_text``.
+
+    Examples
+    --------
+    >>> events = load_events()
+    >>> sorted(events["category"].cat.categories)
+    ['defection', 'finance', 'governance', 'military']
+    """
+    raw, label = read_table(config.EVENTS_FILE if source is None else source)
+    problems, parsed = _check_events(raw, label)
+    problems.raise_if_any()
+    out = pd.DataFrame({"event_id": raw["event_id"].astype("string")})
+    out = out.join(parsed["date"])
+    out["event"] = raw["event"].astype("string")
+    out["category"] = pd.Categorical(raw["category"], categories=list(EVENT_CATEGORIES))
+    for col in ("scope", "source_org", "url", "note"):
+        out[col] = raw[col].astype("string")
+    out["date_text"] = raw["date"].astype("string")
+    return validate(EVENTS_SCHEMA, out)
