@@ -89,14 +89,27 @@ def month_weights(start: pd.Series, end: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"row": row, "month": month, "weight": days / total})
 
 
-def _indicator_points(indicators: pd.DataFrame, name: str, spec: SeriesSpec) -> pd.DataFrame:
-    """One point per month for a series: value, low, high, derived flag."""
+def series_rows(indicators: pd.DataFrame, spec: SeriesSpec) -> pd.DataFrame:
+    """The level rows of ``indicators`` that make one panel series.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> rows = series_rows(cftf.load_indicators(), DEFAULT_SERIES["territory"])
+    >>> sorted(set(rows["producer"]))
+    ['IHS Conflict Monitor']
+    """
     mask = (indicators["indicator"] == spec["indicator"]) & (indicators["measure"] == "level")
     if spec.get("scope") is not None:
         mask &= indicators["scope"] == spec["scope"]
     if spec.get("producer") is not None:
         mask &= indicators["producer"] == spec["producer"]
-    rows = indicators[mask].copy()
+    return indicators[mask.to_numpy(dtype=bool)]
+
+
+def _indicator_points(indicators: pd.DataFrame, name: str, spec: SeriesSpec) -> pd.DataFrame:
+    """One point per month for a series: value, low, high, derived flag."""
+    rows = series_rows(indicators, spec).copy()
     if rows.empty:
         raise AnalysisError(f"no level rows for panel series '{name}' ({dict(spec)})")
     mid = rows["period_start"] + (rows["period_end"] - rows["period_start"]) / 2
@@ -105,13 +118,14 @@ def _indicator_points(indicators: pd.DataFrame, name: str, spec: SeriesSpec) -> 
     rows["lo"] = rows["low"].fillna(rows["value"])
     rows["hi"] = rows["high"].fillna(rows["value"])
     rows["n_days"] = (rows["period_end"] - rows["period_start"]).dt.days
+    rows["source_index"] = rows.index
     # one figure per month: reported before derived, then the most precise
     # period, then the latest published
     rows = rows.sort_values(
         ["month", "derived", "n_days", "published", "indicator_id"],
         ascending=[True, True, True, False, True],
     ).drop_duplicates("month")
-    return rows[["month", "estimate", "lo", "hi", "derived"]].set_index("month")
+    return rows[["month", "estimate", "lo", "hi", "derived", "source_index"]].set_index("month")
 
 
 def _interpolate(points: pd.Series, grid: pd.DatetimeIndex, how: str) -> pd.Series:
