@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from cftf_analysis.errors import DataValidationError
 
@@ -47,14 +48,17 @@ def read_table(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFr
             raise DataValidationError("file is empty", file=label)
         try:
             if kind == "csv":
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+                # the pyarrow engine parses in parallel; every cell stays text
+                frame = pd.read_csv(
+                    path, dtype=str, keep_default_na=False, encoding="utf-8", engine="pyarrow"
+                )
             elif kind == "parquet":
                 frame = pd.read_parquet(path)
             else:
                 frame = pd.read_excel(path, dtype=str, keep_default_na=False)
         except UnicodeDecodeError as exc:
             raise DataValidationError(f"not UTF-8 text ({exc.reason})", file=label) from exc
-        except (ValueError, OSError, ImportError) as exc:
+        except (ValueError, OSError, ImportError, pa.ArrowException) as exc:
             # pandas raises ValueError/OSError subclasses for malformed files
             # (for example a CSV with a ragged row, or a corrupt Parquet footer).
             raise DataValidationError(f"cannot read {kind} file: {exc}", file=label) from exc

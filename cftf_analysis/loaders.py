@@ -72,21 +72,23 @@ def date_columns(
     Problems are recorded (every bad row); the returned frame holds NaT for
     them so that the caller can finish checking the rest before raising.
     """
-    bad = find_date_problems(frame[column], allow_empty=allow_empty)
-    for row, value, problem in bad[["row", "value", "problem"]].itertuples(index=False):
-        problems.add(
-            f"{problem} (text '{value}')", row=int(row), column=column, kind=DateParseError
-        )
-    text = frame[column].copy()
-    if len(bad):
+    try:  # fast path: one vectorised pass when the column is clean
+        parsed = parse_date_intervals(frame[column], column=column, allow_empty=allow_empty)
+    except DateParseError:
+        bad = find_date_problems(frame[column], allow_empty=allow_empty)
+        for row, value, problem in bad[["row", "value", "problem"]].itertuples(index=False):
+            problems.add(
+                f"{problem} (text '{value}')", row=int(row), column=column, kind=DateParseError
+            )
+        text = frame[column].copy()
         text.iloc[bad["row"].to_numpy() - 1] = ""
-    parsed = parse_date_intervals(text, column=column, allow_empty=True)
+        parsed = parse_date_intervals(text, column=column, allow_empty=True)
     return parsed.rename(columns=lambda c: f"{prefix}_{c}")
 
 
 _NAME_SPLIT = re.compile(r"\s*(?:\(|,|;|\band\b|\bincl\.|\balso\b)")
 _UNNAMED = re.compile(
-    r"\b(unnamed|anonymous|unidentified|unknown|withheld)\b|^\W*(\d|about|at least|more than|up to"
+    r"\b(?:unnamed|anonymous|unidentified|unknown|withheld)\b|^\W*(?:\d+|about|at least|more than|up to"
     r"|several|dozen|dozens|two|three|four|five|six|seven|eight|nine|ten|group|small)\b",
     re.IGNORECASE,
 )
@@ -113,18 +115,18 @@ def defector_key(alias: pd.Series, report_id: pd.Series) -> pd.Series:
     >>> defector_key(aliases, pd.Series(["R1", "R2", "R3", "R4"])).tolist()
     ['muhammad jamal khweis', 'muhammad jamal khweis', 'jack letts', 'report:R4']
     """
-    keys = []
-    for text, rid in zip(alias.astype(str), report_id.astype(str), strict=True):
-        if not text.strip() or _UNNAMED.search(text):
-            keys.append(f"report:{rid}")
-            continue
-        name = _NAME_SPLIT.split(text, maxsplit=1)[0].lower()
-        name = re.sub(r"['\"‘’“”]", "", name)
-        for pattern, repl in _TRANSLIT:
-            name = pattern.sub(repl, name)
-        name = " ".join(name.split())
-        keys.append(name if name else f"report:{rid}")
-    return pd.Series(keys, index=alias.index, dtype="string")
+    text = alias.astype("string").fillna("")
+    uniq = pd.Series(text.unique(), dtype="string")
+    name = uniq.str.split(_NAME_SPLIT.pattern, n=1, regex=True).str[0].str.lower()
+    name = name.str.replace(r"['\"‘’“”]", "", regex=True)
+    for pattern, repl in _TRANSLIT:
+        name = name.str.replace(pattern.pattern, repl, regex=True)
+    name = name.str.split().str.join(" ")
+    unnamed = (uniq.str.strip() == "") | uniq.str.contains(_UNNAMED.pattern, regex=True, case=False)
+    lookup = dict(zip(uniq, name.where(~unnamed & (name != ""), None), strict=True))
+    keys = text.map(lookup)
+    fallback = "report:" + report_id.astype("string")
+    return keys.where(keys.notna(), fallback).astype("string")
 
 
 def _check_reports(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:

@@ -201,3 +201,17 @@ def test_loaders_never_write(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in config.RAW_DIR.iterdir()}
     cftf.load_reports(), cftf.load_indicators(), cftf.load_events()
     assert {p: p.stat().st_mtime_ns for p in config.RAW_DIR.iterdir()} == before
+
+
+def test_ragged_csv(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("report_id,published\nR1,2016\nR2,2016,extra\n")
+    with pytest.raises(DataValidationError, match=r"ragged.csv.*Expected 2 columns, got 3"):
+        cftf.load_reports(path)
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"report_id,published\nR1,\xff\xfe2016\n")
+    with pytest.raises(DataValidationError, match=r"latin.csv.*UTF8"):
+        cftf.load_reports(path)
