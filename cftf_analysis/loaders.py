@@ -88,8 +88,8 @@ def date_columns(
 
 _NAME_SPLIT = re.compile(r"\s*(?:\(|,|;|\band\b|\bincl\.|\balso\b)")
 _UNNAMED = re.compile(
-    r"\b(?:unnamed|anonymous|unidentified|unknown|withheld)\b|^\W*(?:\d+|about|at least|more than|up to"
-    r"|several|dozen|dozens|two|three|four|five|six|seven|eight|nine|ten|group|small)\b",
+    r"\b(?:unnamed|anonymous|unidentified|unknown|withheld)\b"
+    r"|^\W*(?:\d+|about|at least|more than|up to|several|dozen|dozens|two|three|four|five|six|seven|eight|nine|ten|group|small)\b",
     re.IGNORECASE,
 )
 _TRANSLIT = [
@@ -122,7 +122,8 @@ def defector_key(alias: pd.Series, report_id: pd.Series) -> pd.Series:
     for pattern, repl in _TRANSLIT:
         name = name.str.replace(pattern.pattern, repl, regex=True)
     name = name.str.split().str.join(" ")
-    unnamed = (uniq.str.strip() == "") | uniq.str.contains(_UNNAMED.pattern, regex=True, case=False)
+    unnamed = uniq.str.contains(_UNNAMED.pattern, regex=True, case=False)
+    unnamed |= uniq.str.strip() == ""
     lookup = dict(zip(uniq, name.where(~unnamed & (name != ""), None), strict=True))
     keys = text.map(lookup)
     fallback = "report:" + report_id.astype("string")
