@@ -89,7 +89,8 @@ def date_columns(
 _NAME_SPLIT = re.compile(r"\s*(?:\(|,|;|\band\b|\bincl\.|\balso\b)")
 _UNNAMED = re.compile(
     r"\b(?:unnamed|anonymous|unidentified|unknown|withheld)\b"
-    r"|^\W*(?:\d+|about|at least|more than|up to|several|dozen|dozens|two|three|four|five|six|seven|eight|nine|ten|group|small)\b",
+    r"|^\W*(?:\d+|about|at least|more than|up to|several|dozen|dozens|group|small"
+    r"|two|three|four|five|six|seven|eight|nine|ten)\b",
     re.IGNORECASE,
 )
 _TRANSLIT = [

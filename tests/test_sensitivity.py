@@ -55,7 +55,9 @@ def test_sampler_equals_monthly_panel_on_the_same_draws(data):
 
 def test_draws_vary_only_what_is_uncertain(data):
     reports, indicators = data
-    res = cftf.sensitivity(mean_reports, reports=reports, indicators=indicators, n_draws=40, seed=3)
+    res = cftf.sensitivity(
+        mean_reports, reports=reports, indicators=indicators, n_draws=40, seed=3
+    )
     assert list(res.draws.columns[:4]) == DRAW_COLUMNS
     assert list(res.summary.columns) == SUMMARY_COLUMNS
     by = res.draws.pivot(index="draw", columns="finding", values="estimate")

@@ -35,7 +35,9 @@ def test_ccf_row_is_the_direct_computation(battery):
     direct = cftf.cross_correlation(window["territory"], window["n_reports"], max_lag=6)
     lead = direct[direct["lag"] >= 0]
     peak = lead.loc[lead["estimate"].abs().idxmax()]
-    row = battery.summary[battery.summary["finding"].str.startswith("territory vs reports")].iloc[0]
+    row = battery.summary[battery.summary["finding"].str.startswith("territory vs reports")].iloc[
+        0
+    ]
     assert row["lag"] == peak["lag"]
     assert row["estimate"] == pytest.approx(peak["estimate"], abs=1e-12)
     assert row["p_adjusted"] == pytest.approx(peak["p_adjusted"], abs=1e-12)
@@ -49,7 +51,9 @@ def test_count_model_row_is_the_direct_fit(battery):
     window = window.assign(**{name: window["revenue_total"] / divisor})
     fit = cftf.fit_count_model(window, counts="n_reports", covariates=[name], lags=(0,))
     term = fit.tidy().set_index("term").loc[f"{name}_lag0"]
-    row = battery.summary[battery.summary["finding"].str.startswith("reports per month: rate ratio")]
+    row = battery.summary[
+        battery.summary["finding"].str.startswith("reports per month: rate ratio")
+    ]
     row = row[row["indicator"] == "revenue_total"].iloc[0]
     assert row["estimate"] == pytest.approx(term["irr"], rel=1e-10)
     assert row["p_value"] == pytest.approx(term["p_value"], rel=1e-10)
