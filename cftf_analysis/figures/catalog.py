@@ -1,0 +1,243 @@
+"""The report's figures: what to draw, how to caption it, and where to save it.
+
+:func:`render_figures` draws every figure of the report from a
+:class:`~cftf_analysis.stats.summary.Battery` and the loaded frames, saves
+each as PNG (300 dpi) and SVG, and returns one :class:`FigureRecord` each,
+whose one-sentence caption is computed from the same tables the figure shows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from cftf_analysis.figures.changepoints import plot_change_points
+from cftf_analysis.figures.crosscorr import cross_correlation_figure
+from cftf_analysis.figures.effects import plot_rate_ratios
+from cftf_analysis.figures.motives import plot_motive_shares
+from cftf_analysis.figures.scatter import plot_lagged_scatter
+from cftf_analysis.figures.sensitivity import sensitivity_figure
+from cftf_analysis.figures.theme import (
+    PAGE_WIDTH,
+    SOURCE_ALL,
+    SOURCE_REPORTS,
+    add_source,
+    report_theme,
+    save_figure,
+)
+from cftf_analysis.figures.timeline import BUNDLED_MAJOR_EVENTS, timeline_figure
+from cftf_analysis.tables import motive_shares
+
+__all__ = ["FigureRecord", "render_figures"]
+
+_LABELS = {
+    "revenue_usd10m_lag0": "Revenue (per USD 10M/month)",
+    "territory_10k_km2_lag0": "Territory (per 10,000 km²)",
+}
+
+
+@dataclass
+class FigureRecord:
+    """One saved figure: its file stem, title, caption and the files written."""
+
+    name: str
+    title: str
+    caption: str
+    paths: list[Path] = field(default_factory=list)
+
+
+def _peak_rows(battery) -> pd.DataFrame:
+    s = battery.summary
+    return s[s["finding"].str.contains("strongest cross-correlation")].set_index("indicator")
+
+
+def _timeline(battery, frames) -> tuple[Figure, str]:
+    panel, events = battery.panel, frames["events"]
+    known = [e for e in BUNDLED_MAJOR_EVENTS if e in set(events["event_id"])]
+    fig = timeline_figure(panel, reports=frames["reports"], events=events, event_ids=known)
+    peak = panel.loc[panel["n_reports"].idxmax()]
+    parts = [
+        f"Monthly defection reports (bars; whiskers: the range imprecise dates allow) peak at "
+        f"{peak['n_reports']:.1f} in {peak['month']:%B %Y}"
+    ]
+    for name, scale, unit in (
+        ("revenue_total", 1e6, "USD million a month"),
+        ("territory", 1e3, "thousand km²"),
+    ):
+        obs = panel[panel[f"{name}_observed"]]
+        if len(obs) >= 2:
+            first, last = obs.iloc[0], obs.iloc[-1]
+            parts.append(
+                f"IHS {name.split('_')[0]} goes from {first[name] / scale:.0f} to "
+                f"{last[name] / scale:.0f} {unit} ({first['month']:%b %Y}-{last['month']:%b %Y}, "
+                f"{len(obs)} reported points)"
+            )
+    return fig, "; ".join(parts) + "; numbered lines are dated finance and military events."
+
+
+def _ccf(battery, frames) -> tuple[Figure, str]:
+    tables = {ind: g.drop(columns="indicator") for ind, g in battery.ccf.groupby("indicator")}
+    fig = cross_correlation_figure(tables)
+    peaks = _peak_rows(battery)
+    text = ", ".join(
+        f"{ind.replace('_', ' ')} at lag {int(r['lag'])} (r = {r['estimate']:.2f}, "
+        f"Holm-adjusted p = {r['p_adjusted']:.2f}, {int(r['n_observed_points'])} reported points)"
+        for ind, r in peaks.iterrows()
+    )
+    return fig, (
+        "Cross-correlation of each prewhitened indicator with monthly reports (positive lag: "
+        f"the indicator leads); the strongest leading lags are {text}."
+    )
+
+
+def _scatter(battery, frames) -> tuple[Figure, str]:
+    peaks = _peak_rows(battery)
+    fig, axes = plt.subplots(1, len(peaks), figsize=(PAGE_WIDTH, 3.4), layout="constrained")
+    axes = [axes] if len(peaks) == 1 else list(axes)
+    notes = []
+    for ax, (ind, row) in zip(axes, peaks.iterrows(), strict=True):
+        lag = int(row["lag"])
+        plot_lagged_scatter(battery.panel, x=ind, lag=lag, ax=ax)
+        n_obs = int(battery.panel[f"{ind}_observed"].sum())
+        notes.append(f"{ind.replace('_', ' ')} {lag} months earlier ({n_obs} reported months)")
+    add_source(fig, SOURCE_ALL)
+    return fig, (
+        "Monthly reports against " + " and ".join(notes) + " at the cross-correlation's "
+        "strongest lag; filled markers are months with a reported figure, open ones interpolated."
+    )
+
+
+def _motives(battery, frames) -> tuple[Figure, str]:
+    reports = frames["reports"]
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6), layout="constrained")
+    plot_motive_shares(motive_shares(reports), ax=ax)
+    add_source(fig, SOURCE_REPORTS)
+    share = reports.filter(like="motive_").mean()
+    return fig, (
+        "Quarterly share of reports citing each motive (drawn for quarters with at least five "
+        f"reports); over all reports violence is cited in {share['motive_violence']:.0%}, "
+        f"ideology in {share['motive_ideology']:.0%} and financial motives in "
+        f"{share['motive_financial']:.0%} (flags are lower bounds)."
+    )
+
+
+def _change_points(battery, frames) -> tuple[Figure, str]:
+    cp = battery.change_points
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
+    plot_change_points(
+        battery.panel.set_index("month")["n_reports"], cp.segments, test=cp.test, ax=ax
+    )
+    add_source(fig, SOURCE_REPORTS)
+    seg = cp.segments
+    means = ", ".join(f"{m:.1f}" for m in seg["mean"])
+    starts = ", ".join(f"{pd.Timestamp(s):%b %Y}" for s in seg["start"].iloc[1:])
+    p = float(cp.test["p_value"].iloc[0])
+    return fig, (
+        f"Optimal Poisson segmentation of monthly reports: breaks at {starts or 'none'} with "
+        f"segment means {means} reports a month (permutation p = {p:.3f})."
+    )
+
+
+def _rate_ratios(battery, frames) -> tuple[Figure, str]:
+    tidy = pd.concat(
+        [
+            m.tidy().assign(
+                term=lambda d, ind=ind: d["term"].where(
+                    d["term"] != "trend", f"trend ({ind} model)"
+                )
+            )
+            for ind, m in battery.count_models.items()
+        ],
+        ignore_index=True,
+    )
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.0), layout="constrained")
+    labels = {
+        **_LABELS,
+        **{
+            f"trend ({i} model)": f"Trend per month ({i.split('_')[0]} model)"
+            for i in battery.count_models
+        },
+    }
+    plot_rate_ratios(tidy, labels=labels, ax=ax)
+    add_source(fig, SOURCE_ALL)
+    covs = tidy[tidy["term"].isin(_LABELS)]
+    text = "; ".join(
+        f"{_LABELS[r['term']].split(' (')[0].lower()} {r['irr']:.2f} [{r['irr_low']:.2f}, "
+        f"{r['irr_high']:.2f}]"
+        for _, r in covs.iterrows()
+    )
+    return fig, (
+        "Rate ratios of monthly reports from Poisson GLMs with a linear trend and HAC 95% "
+        f"intervals, one model per indicator: {text}."
+    )
+
+
+def _sensitivity(battery, frames) -> tuple[Figure, str]:
+    draws = pd.concat([r.draws for r in battery.sensitivity.values()], ignore_index=True)
+    observed = pd.concat([r.summary for r in battery.sensitivity.values()], ignore_index=True)
+    labels = {
+        f"{ind}_irr": f"{ind.split('_')[0].capitalize()} rate ratio" for ind in battery.sensitivity
+    }
+    fig = sensitivity_figure(draws, observed=observed, labels=labels)
+    text = "; ".join(
+        f"{row['finding'].split('_')[0]} {row['estimate_q025']:.2f}-{row['estimate_q975']:.2f} "
+        f"({row['share_significant']:.0%} of draws p < 0.05)"
+        for _, row in observed.iterrows()
+    )
+    n = int(observed["n_draws"].iloc[0])
+    return fig, (
+        f"Across {n} plausible datasets (report dates drawn within their intervals, ranged "
+        f"figures within low/high) the rate ratios range {text}; the marker is the estimate "
+        "on the data as given."
+    )
+
+
+#: name -> (title, builder); the order is the report's order.
+FIGURES: dict[str, tuple[str, Callable]] = {
+    "timeline": ("Timeline: reports, revenue, territory and events", _timeline),
+    "cross_correlation": ("Prewhitened cross-correlation by lag", _ccf),
+    "lagged_scatter": ("Reports against lagged indicators", _scatter),
+    "motive_shares": ("Motives cited over time", _motives),
+    "change_points": ("Change points in monthly reports", _change_points),
+    "rate_ratios": ("Count-model rate ratios", _rate_ratios),
+    "sensitivity": ("Sensitivity to imprecise dates and ranged figures", _sensitivity),
+}
+
+
+def render_figures(
+    battery,
+    frames: dict[str, pd.DataFrame],
+    figures_dir: str | os.PathLike[str],
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> list[FigureRecord]:
+    """Draw, caption and save every report figure (PNG at 300 dpi and SVG).
+
+    Figures whose inputs are missing (a test that could not run) are skipped.
+    """
+    say = progress or (lambda _msg: None)
+    folder = Path(figures_dir)
+    records = []
+    needs = {
+        "cross_correlation": not battery.ccf.empty,
+        "lagged_scatter": not battery.ccf.empty,
+        "change_points": battery.change_points is not None,
+        "rate_ratios": bool(battery.count_models),
+        "sensitivity": bool(battery.sensitivity),
+    }
+    for name, (title, build) in FIGURES.items():
+        if not needs.get(name, True):
+            continue
+        say(f"figure: {name}")
+        with report_theme():
+            fig, caption = build(battery, frames)
+            paths = save_figure(fig, folder / name)
+        plt.close(fig)
+        records.append(FigureRecord(name=name, title=title, caption=caption, paths=paths))
+    return records

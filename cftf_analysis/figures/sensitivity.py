@@ -1,0 +1,241 @@
+"""Sensitivity: how estimates and p-values spread across plausible versions of the data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from cftf_analysis.errors import ArgumentError
+from cftf_analysis.figures._common import axes_or_new, require_columns
+from cftf_analysis.figures.theme import (
+    GREY,
+    OKABE_ITO,
+    PAGE_WIDTH,
+    SOURCE_ALL,
+    add_source,
+    report_theme,
+)
+
+__all__ = ["plot_sensitivity", "sensitivity_figure"]
+
+Value = Literal["estimate", "p_value"]
+Observed = float | pd.DataFrame | None
+
+
+def _findings(draws: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(draws["finding"].astype(str)))
+
+
+def _observed_value(observed: Observed, finding: str, value: str) -> float | None:
+    """The observed value of ``finding`` from a number, a summary or a findings table."""
+    if observed is None:
+        return None
+    if not isinstance(observed, pd.DataFrame):
+        return float(observed)
+    column = f"observed_{value}" if f"observed_{value}" in observed.columns else value
+    require_columns(observed, ["finding", column], "observed")
+    rows = observed[observed["finding"].astype(str) == finding]
+    if rows.empty:
+        return None
+    return float(rows[column].iloc[0])
+
+
+def plot_sensitivity(
+    draws: pd.DataFrame,
+    *,
+    observed: Observed = None,
+    finding: str | None = None,
+    value: Value = "estimate",
+    alpha: float = 0.05,
+    xlabel: str | None = None,
+    legend: bool = True,
+    ax: Axes | None = None,
+    source: str | None = SOURCE_ALL,
+) -> Axes:
+    """Histogram of one finding's estimate (or p-value) across draws, observed value marked.
+
+    Parameters
+    ----------
+    draws
+        ``SensitivityResult.draws`` from :func:`cftf_analysis.sensitivity`
+        (``draw``, ``finding``, ``estimate``, ``p_value``).
+    observed
+        The value on the data as given: a number, the ``SensitivityResult.summary``
+        (``finding``, ``observed_estimate``, ``observed_p_value``) or a table
+        with ``finding``, ``estimate``, ``p_value``. None draws no marker.
+    finding
+        Which finding to draw; may be omitted when ``draws`` holds only one.
+    value
+        ``"estimate"`` or ``"p_value"`` (bins of width 0.05 on [0, 1], with a
+        dashed line at ``alpha``).
+    alpha
+        Significance level marked on p-value histograms.
+    xlabel
+        X axis label; default names the finding and the value.
+    legend
+        Draw the legend.
+    ax
+        Axes to draw on; a new report-sized figure when None.
+    source
+        Source line, used only when this function creates the figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    Draws where the analysis failed (missing estimate or p-value) are left out;
+    their number is in ``SensitivityResult.summary["n_failed"]``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, matplotlib.pyplot as plt
+    >>> rng = np.random.default_rng(1)
+    >>> draws = pd.DataFrame({"draw": range(50), "finding": "irr",
+    ...                       "estimate": rng.normal(1.2, 0.1, 50),
+    ...                       "p_value": rng.uniform(0, 0.2, 50)})
+    >>> fig, ax = plt.subplots()
+    >>> plot_sensitivity(draws, observed=1.25, ax=ax) is ax
+    True
+    >>> plt.close(fig)
+    """
+    require_columns(draws, ["draw", "finding", "estimate", "p_value"], "draws")
+    if value not in ("estimate", "p_value"):
+        raise ArgumentError(f"value={value!r} is not allowed; use one of 'estimate', 'p_value'")
+    found = _findings(draws)
+    if finding is None:
+        if len(found) != 1:
+            raise ArgumentError(f"draws hold several findings; choose one: {', '.join(found)}")
+        finding = found[0]
+    elif finding not in found:
+        raise ArgumentError(f"finding {finding!r} not in draws; have {', '.join(found)}")
+    values = draws.loc[draws["finding"].astype(str) == finding, value].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ArgumentError(f"no finite {value} for finding {finding!r} in draws")
+    mark = _observed_value(observed, finding, value)
+    with axes_or_new(ax, height=2.4, source=source) as ax:
+        if value == "p_value":
+            bins = np.linspace(0.0, 1.0, 21)
+        else:
+            edges = np.histogram_bin_edges(values, bins="auto")
+            bins = edges if len(edges) <= 41 else np.linspace(values.min(), values.max(), 41)
+        ax.hist(
+            values,
+            bins=bins,
+            color=GREY,
+            edgecolor="white",
+            linewidth=0.4,
+            label=f"Draws (n = {values.size})",
+        )
+        if value == "p_value":
+            ax.axvline(
+                alpha,
+                color=OKABE_ITO["vermillion"],
+                linestyle="--",
+                linewidth=1.2,
+                label=f"p = {alpha:g}",
+            )
+            ax.set_xlim(0, 1)
+        if mark is not None and np.isfinite(mark):
+            ax.axvline(
+                mark, color="black", linewidth=1.8, label=f"Observed data: {mark:.3g}", gid="obs"
+            )
+        what = "p-value" if value == "p_value" else "Estimate"
+        ax.set_xlabel(xlabel if xlabel is not None else f"{what}: {finding}")
+        ax.set_ylabel("Number of draws")
+        ax.set_ylim(0, ax.get_ylim()[1] * (1.3 if legend else 1.05))
+        if legend:
+            ax.legend(loc="upper right" if value == "p_value" else "upper left")
+    return ax
+
+
+def sensitivity_figure(
+    draws: pd.DataFrame,
+    *,
+    observed: Observed = None,
+    findings: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
+    source: str | None = SOURCE_ALL,
+    width: float = PAGE_WIDTH,
+) -> Figure:
+    """One row per finding: estimates (left) and p-values (right) across draws.
+
+    Parameters
+    ----------
+    draws
+        ``SensitivityResult.draws``.
+    observed
+        ``SensitivityResult.summary`` or a table with ``finding``, ``estimate``,
+        ``p_value`` (see :func:`plot_sensitivity`).
+    findings
+        Findings to show, top to bottom; default all in ``draws``.
+    labels
+        Finding -> readable name used in the axis labels.
+    alpha
+        Significance level marked on the p-value panels.
+    source
+        Source line at the foot; None for none.
+    width
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, matplotlib.pyplot as plt
+    >>> rng = np.random.default_rng(1)
+    >>> draws = pd.DataFrame({"draw": np.repeat(range(30), 2), "finding": ["a", "b"] * 30,
+    ...                       "estimate": rng.normal(size=60), "p_value": rng.uniform(size=60)})
+    >>> fig = sensitivity_figure(draws)
+    >>> len(fig.axes)
+    4
+    >>> plt.close(fig)
+    """
+    require_columns(draws, ["draw", "finding", "estimate", "p_value"], "draws")
+    chosen = _findings(draws) if findings is None else list(findings)
+    if not chosen:
+        raise ArgumentError("no findings to plot")
+    labels = dict(labels or {})
+    with report_theme():
+        fig, axes = plt.subplots(
+            len(chosen),
+            2,
+            figsize=(width, 0.4 + 2.0 * len(chosen)),
+            layout="constrained",
+            squeeze=False,
+        )
+        for row, finding in zip(axes, chosen, strict=True):
+            for ax, value in zip(row, ("estimate", "p_value"), strict=True):
+                plot_sensitivity(
+                    draws,
+                    observed=observed,
+                    finding=finding,
+                    value=value,  # type: ignore[arg-type]
+                    alpha=alpha,
+                    xlabel="Estimate" if value == "estimate" else "p-value",
+                    legend=False,
+                    ax=ax,
+                )
+            row[0].set_title(labels.get(finding, finding), loc="left")
+            row[1].set_ylabel("")
+        handles = [
+            Patch(facecolor=GREY, label="Plausible versions of the data (draws)"),
+            Line2D([], [], color="black", linewidth=1.8, label="Observed data"),
+            Line2D([], [], color=OKABE_ITO["vermillion"], linestyle="--", label=f"p = {alpha:g}"),
+        ]
+        fig.legend(handles=handles, loc="outside upper center", ncols=3)
+        add_source(fig, source)
+    return fig

@@ -1,0 +1,292 @@
+"""Look of the report figures: palette, markers, rcParams, source line, saving.
+
+Nothing here changes matplotlib's global state at import. The report style is
+applied in a ``with report_theme():`` block, and :func:`save_figure` writes
+files deterministically (no timestamps or version strings, fixed SVG ids), so
+rebuilding the figures from the same data gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import textwrap
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import matplotlib as mpl
+from cycler import cycler
+from matplotlib.figure import Figure
+
+from cftf_analysis.errors import ArgumentError
+
+__all__ = [
+    "LINESTYLES",
+    "MARKERS",
+    "OKABE_ITO",
+    "PAGE_WIDTH",
+    "PALETTE",
+    "SERIES_DISPLAY",
+    "SOURCE_ALL",
+    "SOURCE_INDICATORS",
+    "SOURCE_REPORTS",
+    "add_source",
+    "report_theme",
+    "save_figure",
+    "series_display",
+]
+
+#: The Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008, "Color Universal
+#: Design"; https://jfly.uni-koeln.de/color/).
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+#: Colours in the order series use them (yellow left out: too pale on white).
+PALETTE: tuple[str, ...] = tuple(
+    OKABE_ITO[name]
+    for name in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue")
+)
+#: Markers paired with :data:`PALETTE`, so that series differ in greyscale too.
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P")
+#: Line styles paired with :data:`PALETTE`.
+LINESTYLES: tuple[Any, ...] = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+#: Neutral fill for counts (bars), dark enough to print.
+GREY = "#8C8C8C"
+#: Width of a report page's text block, inches.
+PAGE_WIDTH = 6.5
+
+SOURCE_REPORTS = (
+    "Source: defection reports compiled from public reporting (data/raw/defection_reports.csv)."
+)
+SOURCE_INDICATORS = (
+    "Source: revenue and territory: IHS Conflict Monitor (data/raw/indicators.csv)."
+)
+SOURCE_ALL = (
+    "Sources: defection reports compiled from public reporting (data/raw); "
+    "revenue and territory: IHS Conflict Monitor."
+)
+
+#: Panel column -> (label, divisor, unit after dividing): how a series is shown.
+SERIES_DISPLAY: dict[str, tuple[str, float, str]] = {
+    "revenue_total": ("Revenue", 1e6, "USD million per month"),
+    "territory": ("Territory", 1e3, "thousand km²"),
+    "n_reports": ("Defection reports", 1.0, "per month"),
+    "n_reports_financial": ("Reports citing money", 1.0, "per month"),
+}
+
+_RC: dict[str, Any] = {
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.5,
+    "axes.axisbelow": True,
+    "axes.prop_cycle": cycler(color=PALETTE),
+    "lines.linewidth": 1.2,
+    "lines.markersize": 4,
+    "figure.dpi": 100,
+    "savefig.dpi": 300,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.hashsalt": "cftf_analysis",
+    "svg.id": "cftf-figure",
+    "svg.fonttype": "path",
+    "pdf.fonttype": 42,
+}
+
+Format = Literal["png", "svg", "pdf"]
+_FORMATS: tuple[str, ...] = get_args(Format)
+# Metadata that would make two saves differ (dates, software versions) is switched off.
+_METADATA: dict[str, dict[str, None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+}
+
+
+def _freeze_layout(fig: Figure) -> None:
+    """Run the figure's layout engine once, then keep the resulting positions."""
+    engine = fig.get_layout_engine()
+    if engine is None or type(engine).__name__ == "PlaceHolderLayoutEngine":
+        return
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+
+
+@contextlib.contextmanager
+def report_theme() -> Iterator[None]:
+    """Apply the report style (fonts, palette, grid, deterministic SVG) inside a ``with`` block.
+
+    rcParams are restored when the block ends; importing this module changes nothing.
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> before = mpl.rcParams["font.size"]
+    >>> with report_theme():
+    ...     mpl.rcParams["font.size"]
+    8.0
+    >>> mpl.rcParams["font.size"] == before
+    True
+    """
+    with mpl.rc_context(_RC):
+        yield
+
+
+def series_display(name: str) -> tuple[str, float, str]:
+    """Label, divisor and unit used to show a panel column (see :data:`SERIES_DISPLAY`).
+
+    Unknown columns are shown as they are: ``(name, 1.0, "")``.
+
+    Examples
+    --------
+    >>> series_display("revenue_total")
+    ('Revenue', 1000000.0, 'USD million per month')
+    >>> series_display("oil_production")
+    ('oil_production', 1.0, '')
+    """
+    return SERIES_DISPLAY.get(name, (name, 1.0, ""))
+
+
+def add_source(fig: Figure, text: str | None, *, fontsize: float = 6.5) -> Figure:
+    """Write a source line at the foot of ``fig`` (left-aligned, wrapped to the width).
+
+    With a constrained layout, the layout area is shrunk so that the line never
+    overlaps the axes. ``text=None`` leaves the figure unchanged.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plt.figure(figsize=(6.5, 2), layout="constrained")
+    >>> add_source(fig, SOURCE_REPORTS).texts[0].get_text().startswith("Source")
+    True
+    >>> plt.close(fig)
+    """
+    if text is None:
+        return fig
+    width_in = fig.get_figwidth()
+    chars = max(20, int(width_in * 72 / (0.52 * fontsize)))
+    wrapped = textwrap.fill(text, width=chars)
+    n_lines = wrapped.count("\n") + 1
+    height = (n_lines * fontsize * 1.25 + 4) / 72 / fig.get_figheight()
+    fig.text(
+        0.01,
+        0.005,
+        wrapped,
+        ha="left",
+        va="bottom",
+        fontsize=fontsize,
+        color="#444444",
+        gid="source-line",
+    )
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
+        engine.set(rect=(0, height, 1, 1 - height))
+    return fig
+
+
+def save_figure(
+    fig: Figure,
+    path_without_suffix: str | os.PathLike[str],
+    *,
+    formats: Sequence[Format] = ("png", "svg"),
+    dpi: int = 300,
+) -> list[Path]:
+    """Write ``fig`` in each format, atomically and deterministically.
+
+    Parameters
+    ----------
+    fig
+        The figure to save.
+    path_without_suffix
+        Target path without extension, e.g. ``figures/timeline``; the format is
+        appended (``figures/timeline.png``). Missing folders are created.
+    formats
+        Any of ``"png"``, ``"svg"``, ``"pdf"``.
+    dpi
+        Resolution of raster output.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of ``formats``.
+
+    Notes
+    -----
+    Each file is first written to a temporary file in the target folder and
+    then moved into place with :func:`os.replace`, so a reader never sees a
+    half-written file and a failed save leaves any previous file intact.
+    Saving is deterministic: PNG without the ``Software`` text chunk, SVG
+    without date and creator and with a fixed ``svg.hashsalt`` (clip-path and
+    glyph ids no longer depend on a random salt), PDF without creation date,
+    creator and producer. Two saves of the same figure give identical bytes.
+
+    A layout engine (constrained or tight layout) starts each pass from the
+    positions the previous pass left, so repeated passes move the axes by
+    rounding noise (about 1e-16 of the figure), which changes SVG clip-path
+    ids and antialiased PNG pixels. The first save therefore runs the layout
+    once and then switches the engine off: the figure keeps that layout, and
+    every later save (in this or a fresh process) writes the same bytes. Call
+    ``fig.set_layout_engine("constrained")`` to lay it out again after
+    changing it.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([1, 2, 3])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     [p.name for p in save_figure(fig, f"{tmp}/demo", dpi=50)]
+    ['demo.png', 'demo.svg']
+    >>> plt.close(fig)
+    """
+    formats = list(formats)
+    if not formats:
+        raise ArgumentError("formats must name at least one format")
+    for fmt in formats:
+        if fmt not in _FORMATS:
+            listed = ", ".join(repr(f) for f in _FORMATS)
+            raise ArgumentError(f"format {fmt!r} is not allowed; use one of {listed}")
+    base = Path(path_without_suffix)
+    if base.suffix.lower().lstrip(".") in _FORMATS:
+        raise ArgumentError(
+            f"give the path without a suffix (got {str(base)!r}); formats= sets the extensions"
+        )
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
+        raise ArgumentError(f"dpi must be a positive integer, got {dpi!r}")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    _freeze_layout(fig)
+    written = []
+    with mpl.rc_context({k: _RC[k] for k in ("svg.hashsalt", "svg.id", "svg.fonttype")}):
+        for fmt in formats:
+            target = base.with_name(f"{base.name}.{fmt}")
+            fd, tmp = tempfile.mkstemp(dir=base.parent, prefix=f".{base.name}.", suffix=".tmp")
+            os.close(fd)
+            try:
+                fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            written.append(target)
+    return written
