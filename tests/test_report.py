@@ -1,0 +1,132 @@
+"""The report command: outputs, byte-identical reruns, atomic writes, CLI errors."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cftf_analysis import config
+from cftf_analysis._io import write_csv
+from cftf_analysis.cli import app
+from cftf_analysis.figures.catalog import FIGURES
+from cftf_analysis.stats.summary import SUMMARY_COLUMNS
+
+runner = CliRunner()
+
+
+def digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    roots = []
+    for name in ("a", "b"):
+        root = tmp_path_factory.mktemp(name)
+        result = runner.invoke(app, ["report", "--out", str(root), "--draws", "20"])
+        assert result.exit_code == 0, result.output
+        roots.append(root)
+    return roots
+
+
+def test_report_writes_every_output(two_runs):
+    root = two_runs[0]
+    processed = root / "data" / "processed"
+    for name in ("reports", "indicators", "events", "panel", "results"):
+        assert (processed / f"{name}.csv").is_file()
+        assert (processed / f"{name}.parquet").is_file()
+    for name in FIGURES:
+        assert (root / "figures" / f"{name}.png").stat().st_size > 10_000
+        assert (root / "figures" / f"{name}.svg").is_file()
+    results = pd.read_csv(processed / "results.csv")
+    assert list(results.columns) == SUMMARY_COLUMNS
+    summary = (root / "figures" / "summary.md").read_text()
+    assert "## Results" in summary and "## Data sources" in summary
+    assert summary.count("![") == len(FIGURES)
+    # no temporary files are left behind
+    assert not [p for p in root.rglob("*.tmp")]
+
+
+def test_two_runs_are_byte_identical(two_runs):
+    a, b = (digests(root) for root in two_runs)
+    assert a.keys() == b.keys()
+    assert len(a) > 30
+    assert a == b
+
+
+def test_raw_data_untouched_by_report(two_runs):
+    datapackage = (config.RAW_DIR / "datapackage.json").read_text()
+    for resource in ("defection_reports.csv", "indicators.csv", "events.csv"):
+        digest = hashlib.sha256((config.RAW_DIR / resource).read_bytes()).hexdigest()
+        assert digest in datapackage
+
+
+def test_interrupted_write_leaves_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+
+    def boom(self, *args, **kwargs):
+        Path(args[0]).write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_csv(pd.DataFrame({"a": [1]}), target)
+    assert target.read_text() == "old\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_validate_lists_rows_and_columns_and_exits_1(tmp_path):
+    frame = pd.read_csv(config.REPORTS_FILE, dtype=str, keep_default_na=False)
+    frame.loc[2, "published"] = "2016-13"
+    frame.loc[6, "outcome"] = "vanished"
+    path = tmp_path / "broken.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "row 3, column 'published'" in result.output
+    assert "row 7, column 'outcome'" in result.output
+
+
+def test_validate_clean_file_exits_0():
+    result = runner.invoke(app, ["validate", str(config.INDICATORS_FILE)])
+    assert result.exit_code == 0
+    assert "no problems" in result.output
+
+
+def test_bad_input_is_one_line_and_debug_shows_traceback(tmp_path):
+    bad = tmp_path / "reports.csv"
+    bad.write_text("report_id\nR1\n")
+    cmd = [
+        sys.executable,
+        "-m",
+        "cftf_analysis.cli",
+        "report",
+        "--reports",
+        str(bad),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    plain = subprocess.run(cmd, capture_output=True, text=True)
+    assert plain.returncode == 1
+    assert "Traceback" not in plain.stderr
+    assert "reports.csv" in plain.stderr and "missing" in plain.stderr
+    debug = subprocess.run([*cmd, "--debug"], capture_output=True, text=True)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+    assert not (tmp_path / "out" / "data" / "processed" / "results.csv").exists()
+
+
+@pytest.mark.parametrize("command", ["report", "figures", "validate"])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
