@@ -84,3 +84,44 @@ def test_unusable_pair_is_reported_not_filled(battery):
     assert b.errors, "a failed test must be listed"
     assert not b.summary["finding"].str.contains("territory vs reports").any()
     assert pd.api.types.is_float_dtype(b.summary["estimate"])
+
+
+def test_corpus_coverage_as_exposure_and_alternative_series(rng):
+    reports, indicators = cftf.load_reports(), cftf.load_indicators()
+    months = pd.date_range("2014-01-01", "2018-12-01", freq="MS")
+    coverage = pd.DataFrame(
+        {
+            "period": months,
+            "n_articles_topic": rng.poisson(2000, len(months)),
+            "n_articles_defection": rng.poisson(30, len(months)),
+        }
+    )
+    b = run_battery(reports, indicators, coverage=coverage, n_draws=3, pairs=("territory",))
+    row = b.summary[b.summary["finding"].str.startswith("reports per month")].iloc[0]
+    assert "offset" in row["caveat"]
+    window = b.panel[b.panel["territory"].notna()].reset_index(drop=True)
+    direct = cftf.fit_count_model(
+        window,
+        counts="n_reports",
+        covariates=["territory_10k_km2"],
+        exposure="n_articles_topic",
+    )
+    term = direct.tidy().set_index("term").loc["territory_10k_km2_lag0"]
+    assert row["estimate"] == pytest.approx(term["irr"], rel=1e-10)
+    alt = run_battery(
+        reports,
+        indicators,
+        coverage=coverage,
+        counts="n_articles_defection",
+        n_draws=3,
+        pairs=("territory",),
+    )
+    alt_row = alt.summary[alt.summary["finding"].str.startswith("reports per month")].iloc[0]
+    alt_direct = cftf.fit_count_model(
+        window,
+        counts="n_articles_defection",
+        covariates=["territory_10k_km2"],
+        exposure="n_articles_topic",
+    )
+    alt_term = alt_direct.tidy().set_index("term").loc["territory_10k_km2_lag0"]
+    assert alt_row["estimate"] == pytest.approx(alt_term["irr"], rel=1e-10)

@@ -59,8 +59,12 @@ def _scaled(panel: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _window(panel: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    return panel[panel[indicator].notna()].reset_index(drop=True)
+def _window(panel: pd.DataFrame, indicator: str, exposure: str | None = None) -> pd.DataFrame:
+    """Months where the indicator (and the exposure, if any) is known."""
+    keep = panel[indicator].notna()
+    if exposure is not None:
+        keep &= panel[exposure].notna() & (panel[exposure] > 0)
+    return panel[keep].reset_index(drop=True)
 
 
 def _caveat(n_points: float | None, extra: Sequence[str] = ()) -> str:
@@ -79,12 +83,16 @@ def _row(**values: Any) -> dict[str, Any]:
     return {col: values.get(col, np.nan) for col in SUMMARY_COLUMNS}
 
 
-def _count_analysis(indicator: str, lag: int):
+def _count_analysis(
+    indicator: str, lag: int, counts: str = "n_reports", exposure: str | None = None
+):
     scaled, _, _ = SCALES[indicator]
 
     def analysis(panel: pd.DataFrame) -> pd.DataFrame:
-        window = _window(_scaled(panel), indicator)
-        fit = fit_count_model(window, counts="n_reports", covariates=[scaled], lags=(lag,))
+        window = _window(_scaled(panel), indicator, exposure)
+        fit = fit_count_model(
+            window, counts=counts, covariates=[scaled], lags=(lag,), exposure=exposure
+        )
         tidy = fit.tidy()
         term = tidy[tidy["term"].str.startswith(scaled)].iloc[0]
         return pd.DataFrame(
@@ -98,8 +106,8 @@ def _count_analysis(indicator: str, lag: int):
     return analysis
 
 
-def _ccf_rows(ind: str, window: pd.DataFrame, n_points: float, max_lag: int) -> tuple:
-    ccf = cross_correlation(window[ind], window["n_reports"], max_lag=max_lag)
+def _ccf_rows(ind: str, window: pd.DataFrame, n_points: float, max_lag: int, counts: str) -> tuple:
+    ccf = cross_correlation(window[ind], window[counts], max_lag=max_lag)
     lead = ccf[ccf["lag"] >= 0]
     peak = lead.loc[lead["estimate"].abs().idxmax()]
     row = _row(
@@ -119,8 +127,10 @@ def _ccf_rows(ind: str, window: pd.DataFrame, n_points: float, max_lag: int) -> 
     return ccf.assign(indicator=ind), [row]
 
 
-def _granger_rows(ind: str, window: pd.DataFrame, n_points: float, max_lag: int) -> tuple:
-    gr = granger_both_ways(window, x=ind, y="n_reports", max_lag=min(max_lag, 3), ic="aic")
+def _granger_rows(
+    ind: str, window: pd.DataFrame, n_points: float, max_lag: int, counts: str
+) -> tuple:
+    gr = granger_both_ways(window, x=ind, y=counts, max_lag=min(max_lag, 3), ic="aic")
     rows = [
         _row(
             finding=f"Granger: {g['cause']} -> {g['effect']}",
@@ -138,18 +148,25 @@ def _granger_rows(ind: str, window: pd.DataFrame, n_points: float, max_lag: int)
     return gr, rows
 
 
-def _count_rows(ind, window, n_points, count_lag, reports, indicators, n_draws, seed, alpha):
+def _count_rows(
+    ind, window, n_points, count_lag, reports, indicators, n_draws, seed, alpha, counts, coverage
+):
     scaled, _, step = SCALES[ind]
-    model = fit_count_model(window, counts="n_reports", covariates=[scaled], lags=(count_lag,))
+    exposure = "n_articles_topic" if coverage is not None else None
+    window = _window(window, ind, exposure)
+    model = fit_count_model(
+        window, counts=counts, covariates=[scaled], lags=(count_lag,), exposure=exposure
+    )
     term = model.tidy().query("term.str.startswith(@scaled)").iloc[0]
     fit = model.fit_stats().iloc[0]
     res = sensitivity(
-        _count_analysis(ind, count_lag),
+        _count_analysis(ind, count_lag, counts, exposure),
         reports=reports,
         indicators=indicators,
         n_draws=n_draws,
         seed=seed,
         alpha=alpha,
+        coverage=coverage,
     )
     s = res.summary.iloc[0]
     common = {"indicator": ind, "lag": count_lag, "n_obs": int(fit["n_obs"])}
@@ -163,7 +180,10 @@ def _count_rows(ind, window, n_points, count_lag, reports, indicators, n_draws, 
             p_value=term["p_value"],
             n_observed_points=n_points,
             caveat=_caveat(
-                n_points, ["no exposure offset: overall news attention not controlled"]
+                n_points,
+                ["offset: log of articles covering the group"]
+                if exposure
+                else ["no exposure offset: overall news attention not controlled"],
             ),
             **common,
         ),

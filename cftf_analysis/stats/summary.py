@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from cftf_analysis.errors import AnalysisError
+from cftf_analysis.errors import AnalysisError, ArgumentError
 from cftf_analysis.panel import monthly_panel
 from cftf_analysis.stats._findings import (
     SCALES,
@@ -61,6 +61,8 @@ def run_battery(
     n_draws: int = 200,
     seed: int = 20160418,
     alpha: float = 0.05,
+    counts: str = "n_reports",
+    coverage: pd.DataFrame | None = None,
 ) -> Battery:
     """Run the standard battery and keep every detailed result.
 
@@ -69,7 +71,12 @@ def run_battery(
     cannot run on the data (an :class:`AnalysisError`) is listed in
     ``Battery.errors`` and left out of the table, never filled with NaN.
     """
-    panel = _scaled(monthly_panel(reports, indicators))
+    panel = _scaled(monthly_panel(reports, indicators, coverage=coverage))
+    if counts not in panel.columns:
+        raise ArgumentError(
+            f"counts={counts!r} is not a panel column; use 'n_reports' or, with coverage, "
+            "'n_articles_defection'"
+        )
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     ccf, granger, trends = [], [], []
@@ -86,17 +93,20 @@ def run_battery(
     for ind in pairs:
         window = _window(panel, ind)
         n_points = float(window[f"{ind}_observed"].sum())
-        if out := attempt(f"cross-correlation {ind}", _ccf_rows, ind, window, n_points, max_lag):
+        if out := attempt(
+            f"cross-correlation {ind}", _ccf_rows, ind, window, n_points, max_lag, counts
+        ):
             ccf.append(out[0])
             rows += out[1]
-        if out := attempt(f"Granger {ind}", _granger_rows, ind, window, n_points, max_lag):
+        if out := attempt(f"Granger {ind}", _granger_rows, ind, window, n_points, max_lag, counts):
             granger.append(out[0])
             rows += out[1]
         args = (ind, window, n_points, count_lag, reports, indicators, n_draws, seed, alpha)
+        args += (counts, coverage)
         if out := attempt(f"count model {ind}", _count_rows, *args):
             models[ind], sens[ind] = out[0], out[1]
             rows += out[2]
-    series = panel.set_index("month")["n_reports"]
+    series = panel.set_index("month")[counts].dropna()
     cp_out = attempt("change points", _change_point_rows, series, seed)
     if cp_out:
         rows += cp_out[1]
@@ -150,6 +160,8 @@ def association_summary(
     n_draws: int = 200,
     seed: int = 20160418,
     alpha: float = 0.05,
+    counts: str = "n_reports",
+    coverage: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The standard battery for "does financial decline precede defection reporting?".
 
@@ -174,6 +186,14 @@ def association_summary(
         Seed for every resampling step, so the table is reproducible.
     alpha
         Significance level used in the sensitivity share.
+    counts
+        The monthly reporting series: ``"n_reports"`` (the coded reports) or,
+        with ``coverage``, ``"n_articles_defection"`` (articles reporting
+        defection in a news archive, from :func:`~cftf_analysis.count_corpus`).
+    coverage
+        Per-period article counts from :func:`~cftf_analysis.count_corpus`;
+        when given, the count model uses ``log(n_articles_topic)`` (all
+        articles covering the group) as its exposure offset.
 
     Returns
     -------
@@ -206,4 +226,6 @@ def association_summary(
         n_draws=n_draws,
         seed=seed,
         alpha=alpha,
+        counts=counts,
+        coverage=coverage,
     ).summary
