@@ -12,10 +12,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help setup report figures test lint format benchmark calibration clean
+.PHONY: help setup report figures test lint format benchmark benchmark-corpus calibration clean
 
 help: ## list the jobs
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
 
 setup: $(STAMP) ## create .venv and install the package with its dev tools
 
@@ -36,8 +36,18 @@ format: $(STAMP) ## apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-benchmark: $(STAMP) ## speed and memory benchmarks (writes benchmarks/results/)
-	$(PY) benchmarks/run_all.py
+benchmark: $(STAMP) ## speed benchmarks: dates, loaders, cross-correlation, sensitivity (benchmarks/results/)
+	$(PY) benchmarks/bench_dates.py
+	$(PY) benchmarks/bench_loaders.py
+	$(PY) benchmarks/bench_crosscorr.py
+	$(PY) benchmarks/bench_sensitivity.py
+
+benchmark-corpus: $(STAMP) ## corpus counting at 10M and 100M articles, each engine in its own process (long)
+	$(PY) benchmarks/bench_corpus.py
+
+calibration: $(STAMP) ## false-positive-rate simulations of every test (long; validation/results/)
+	$(PY) validation/calibrate_crosscorr_granger.py
+	$(PY) validation/calibrate_count_cp_its.py
 
 clean: ## remove generated outputs (never data/raw)
 	find data/processed figures -type f ! -name .gitkeep -delete
