@@ -173,8 +173,8 @@ def _rate_ratios(battery, frames) -> tuple[Figure, str]:
         for _, r in covs.iterrows()
     )
     return fig, (
-        "Rate ratios of monthly reports from Poisson GLMs with a linear trend and HAC 95% "
-        f"intervals, one model per indicator: {text}."
+        "Rate ratios of monthly reports from Poisson GLMs with a linear trend and "
+        f"quasi-likelihood 95% intervals, one model per indicator: {text}."
     )
 
 

@@ -79,6 +79,13 @@ def _caveat(n_points: float | None, extra: Sequence[str] = ()) -> str:
     return "; ".join(notes)
 
 
+def _errors(fit: pd.Series) -> str:
+    """Plain words for the standard errors a count model used."""
+    if fit["cov_type"] == "nonrobust":
+        return f"quasi-likelihood errors (Pearson scale {fit['scale']:.2f})"
+    return f"{fit['cov_type']} errors"
+
+
 def _row(**values: Any) -> dict[str, Any]:
     return {col: values.get(col, np.nan) for col in SUMMARY_COLUMNS}
 
@@ -173,7 +180,7 @@ def _count_rows(
     rows = [
         _row(
             finding=f"reports per month: rate ratio per {step} of {ind}",
-            method=f"{fit['family']} GLM with linear trend, HAC errors",
+            method=f"{fit['family']} GLM with linear trend, {_errors(fit)}",
             estimate=term["irr"],
             ci_low=term["irr_low"],
             ci_high=term["irr_high"],
