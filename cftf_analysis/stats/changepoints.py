@@ -6,14 +6,15 @@ mean-shift cost or a Poisson cost, either for a given number of breaks or with
 a BIC-type penalty, and tests the breaks against "no break" with an AR(1)
 residual bootstrap or a permutation test.
 :class:`PoissonSegmentCost` is the same Poisson cost as a ``ruptures`` custom
-cost, for use with ``ruptures`` search methods.
+cost, for use with ``ruptures`` search methods. The dynamic programming and the
+resampling are in :mod:`cftf_analysis.stats._segmentation`, the input checks in
+:mod:`cftf_analysis.stats._changepoint_inputs`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +22,27 @@ import numpy as np
 import pandas as pd
 from ruptures.base import BaseCost
 
-from cftf_analysis.errors import AnalysisError, ArgumentError, DataValidationError
+from cftf_analysis.errors import AnalysisError
+from cftf_analysis.stats._changepoint_inputs import (
+    BIC_PARAMS_PER_SEGMENT as BIC_PARAMS_PER_SEGMENT,  # re-exported
+)
+from cftf_analysis.stats._changepoint_inputs import MODELS as MODELS  # re-exported
+from cftf_analysis.stats._changepoint_inputs import RESAMPLINGS as RESAMPLINGS  # re-exported
+from cftf_analysis.stats._changepoint_inputs import (
+    _clean_series,
+    _model_choice,
+    _penalty,
+    _positive_int,
+    _resampling_choice,
+)
+from cftf_analysis.stats._segmentation import (
+    _backtrack,
+    _dp,
+    _noise_scale,
+    _resampled_p_value,
+    _segment_costs,
+    _statistic,
+)
 
 __all__ = [
     "SEGMENT_COLUMNS",
@@ -39,12 +60,6 @@ TEST_COLUMNS: list[str] = [
     "ar1_coefficient", "model", "penalty", "penalty_value", "noise_scale", "residual_acf1",
     "method",
 ]  # fmt: skip
-MODELS: tuple[str, ...] = ("mean", "poisson")
-RESAMPLINGS: tuple[str, ...] = ("auto", "permutation", "ar1_bootstrap")
-_AR1_BURN_IN = 100
-#: Parameters per additional segment in the BIC penalty (level + break location).
-BIC_PARAMS_PER_SEGMENT = 2
-_CHUNK_CELLS = 2_000_000  # cells of the (resamples, n + 1, n + 1) cost tensor per chunk
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,24 +321,20 @@ def change_points(
 
     p_value, phi = math.nan, math.nan
     if n_resamples > 0:
-        rng = np.random.default_rng(seed)
-        if resampling == "ar1_bootstrap":
-            phi, innovations = _ar1_null(y, _backtrack(argmins, 1, n))
-        exceed = 0
-        chunk = max(1, _CHUNK_CELLS // (n + 1) ** 2)
-        done = 0
-        while done < n_resamples:
-            b = min(chunk, n_resamples - done)
-            if resampling == "ar1_bootstrap":
-                Y = y.mean() + _ar1_paths(phi, innovations, n, b, rng)
-            else:
-                Y = y[_block_permutations(n, block_size, b, rng)]
-            scales = _noise_scale(Y) if model == "mean" else np.ones(b)
-            tot, _ = _dp(_segment_costs(Y, model, min_size), k_max, keep_args=False)
-            stars = _statistic(tot[:, :, n].T, scales, n, n_breaks, pen_value, model)
-            exceed += int(np.sum(stars >= stat - 1e-9 * max(1.0, abs(stat))))
-            done += b
-        p_value = (1 + exceed) / (n_resamples + 1)
+        p_value, phi = _resampled_p_value(
+            y,
+            stat,
+            argmins,
+            model=model,
+            min_size=min_size,
+            k_max=k_max,
+            n_breaks=n_breaks,
+            pen_value=pen_value,
+            n_resamples=n_resamples,
+            resampling=resampling,
+            block_size=block_size,
+            seed=seed,
+        )
 
     bounds = [0, *positions, n]
     seg_means = [float(y[a:b].mean()) for a, b in itertools.pairwise(bounds)]
@@ -368,179 +379,6 @@ def change_points(
         breaks=[labels[p] for p in positions],
         break_positions=list(positions),
     )
-
-
-def _segment_costs(Y: np.ndarray, model: str, min_size: int) -> np.ndarray:
-    """Cost tensor ``C[b, i, j]`` of ``Y[b, i:j]``; ``inf`` for segments shorter than min_size."""
-    B, n = Y.shape
-    centred = Y - Y.mean(axis=1, keepdims=True) if model == "mean" else Y
-    s1 = np.concatenate([np.zeros((B, 1)), np.cumsum(centred, axis=1)], axis=1)
-    length = np.arange(n + 1)[None, :] - np.arange(n + 1)[:, None]
-    valid = length >= min_size
-    m = np.where(valid, length, 1).astype(float)
-    seg_sum = s1[:, None, :] - s1[:, :, None]
-    if model == "mean":
-        s2 = np.concatenate([np.zeros((B, 1)), np.cumsum(centred**2, axis=1)], axis=1)
-        cost = np.maximum(s2[:, None, :] - s2[:, :, None] - seg_sum**2 / m, 0.0)
-    else:
-        seg_sum = np.maximum(seg_sum, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_term = np.where(seg_sum > 0, seg_sum * np.log(seg_sum / m), 0.0)
-        cost = 2.0 * (seg_sum - log_term)
-    return np.where(valid[None, :, :], cost, np.inf)
-
-
-def _dp(
-    costs: np.ndarray, k_max: int, *, keep_args: bool = True
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Bellman recursion; ``totals[k, b, j]`` = best cost of ``Y[b, :j]`` in ``k + 1`` segments."""
-    current = costs[:, 0, :]
-    totals, argmins = [current], []
-    for _ in range(k_max):
-        candidate = current[:, :, None] + costs
-        arg = np.argmin(candidate, axis=1)
-        current = np.take_along_axis(candidate, arg[:, None, :], axis=1)[:, 0, :]
-        totals.append(current)
-        if keep_args:
-            argmins.append(arg)
-    return np.stack(totals), argmins
-
-
-def _backtrack(argmins: list[np.ndarray], k: int, n: int) -> list[int]:
-    positions, end = [], n
-    for level in range(k, 0, -1):
-        end = int(argmins[level - 1][0, end])
-        positions.append(end)
-    return sorted(positions)
-
-
-def _statistic(
-    final: np.ndarray, scale: Any, n: int, n_breaks: int | None, pen_value: float, model: str
-) -> np.ndarray:
-    """Test statistic per row of ``final`` (``final[b, k]`` = best cost with k breaks)."""
-    cost0 = final[:, 0]
-    if n_breaks is not None:
-        cost_k = final[:, n_breaks]
-        if model == "poisson":
-            return cost0 - cost_k
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return ((cost0 - cost_k) / n_breaks) / (cost_k / (n - n_breaks - 1))
-    scale = np.asarray(scale, dtype=float).reshape(-1, 1)
-    gains = (cost0[:, None] - final) / scale**2 - pen_value * np.arange(final.shape[1])[None, :]
-    return np.maximum(gains.max(axis=1), 0.0)
-
-
-def _noise_scale(Y: np.ndarray) -> np.ndarray:
-    """Robust noise SD per row from first differences: 1.4826 * MAD(diff) / sqrt(2)."""
-    d = np.diff(Y, axis=1)
-    mad = np.median(np.abs(d - np.median(d, axis=1, keepdims=True)), axis=1)
-    scale = 1.4826 * mad / math.sqrt(2.0)
-    fallback = np.std(d, axis=1, ddof=1) / math.sqrt(2.0) if d.shape[1] > 1 else np.zeros(len(Y))
-    return np.where(scale > 0, scale, fallback)
-
-
-def _block_permutations(
-    n: int, block_size: int, count: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``count`` index permutations of ``range(n)`` that keep blocks of consecutive values."""
-    if block_size == 1:
-        return np.argsort(rng.random((count, n)), axis=1)
-    blocks = [np.arange(s, min(s + block_size, n)) for s in range(0, n, block_size)]
-    orders = np.argsort(rng.random((count, len(blocks))), axis=1)
-    return np.stack([np.concatenate([blocks[j] for j in order]) for order in orders])
-
-
-def _clean_series(series: Any, model: str) -> tuple[np.ndarray, pd.Index]:
-    if not isinstance(series, pd.Series):
-        raise ArgumentError(f"series must be a pandas Series, got {type(series).__name__}")
-    if series.index.has_duplicates:
-        raise ArgumentError("series index has duplicate labels; aggregate them first")
-    values = pd.to_numeric(series, errors="coerce").astype(float)
-    if not values.index.is_monotonic_increasing:
-        warnings.warn("change_points sorted the series by its index", stacklevel=3)
-        values = values.sort_index()
-    missing = values.isna()
-    if missing.all():
-        raise AnalysisError("change_points: all values are missing")
-    if missing.any():
-        warnings.warn(
-            f"change_points dropped {int(missing.sum())} missing value(s); segments join "
-            "the values on either side of each gap",
-            stacklevel=3,
-        )
-        values = values[~missing]
-    y = values.to_numpy()
-    if model == "poisson":
-        if np.any(y < 0):
-            pos = int(np.flatnonzero(y < 0)[0])
-            raise DataValidationError(
-                f"model='poisson' needs non-negative values, got {y[pos]} at {values.index[pos]}",
-                file="<Series>",
-                column=str(series.name) if series.name is not None else None,
-            )
-        if np.ptp(y) == 0:
-            raise AnalysisError(f"change_points: the series is constant ({y[0]})")
-    return y, values.index
-
-
-def _model_choice(model: Any) -> str:
-    if not isinstance(model, str) or model not in MODELS:
-        raise ArgumentError(f"model={model!r} is not allowed; choose one of 'mean', 'poisson'")
-    return model
-
-
-def _penalty(penalty: Any, n: int) -> tuple[str, float]:
-    if isinstance(penalty, str):
-        if penalty != "bic":
-            raise ArgumentError(f"penalty={penalty!r} is not allowed; use 'bic' or a number")
-        return "bic", BIC_PARAMS_PER_SEGMENT * math.log(n)
-    if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not penalty >= 0:
-        raise ArgumentError(f"penalty must be 'bic' or a non-negative number, got {penalty!r}")
-    return "custom", float(penalty)
-
-
-def _positive_int(value: Any, name: str, *, allow_zero: bool = False) -> int:
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ArgumentError(f"{name} must be a {kind} integer, got {value!r}")
-    return int(value)
-
-
-def _ar1_null(y: np.ndarray, one_break: list[int]) -> tuple[float, np.ndarray]:
-    """Bias-corrected AR(1) coefficient and centred innovations of one-break residuals."""
-    n = y.size
-    cut = one_break[0]
-    resid = y - np.r_[np.full(cut, y[:cut].mean()), np.full(n - cut, y[cut:].mean())]
-    denom = float(np.sum(resid[:-1] ** 2))
-    phi = float(np.sum(resid[1:] * resid[:-1]) / denom) if denom > 0 else 0.0
-    phi = float(np.clip(phi + (1 + 3 * phi) / n + 1 / n, -0.95, 0.95))
-    innovations = resid[1:] - phi * resid[:-1]
-    return phi, innovations - innovations.mean()
-
-
-def _ar1_paths(
-    phi: float, innovations: np.ndarray, n: int, count: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``count`` AR(1) paths of length ``n`` driven by resampled innovations."""
-    draws = innovations[rng.integers(0, innovations.size, size=(count, n + _AR1_BURN_IN))]
-    paths = np.zeros_like(draws)
-    for t in range(1, n + _AR1_BURN_IN):
-        paths[:, t] = phi * paths[:, t - 1] + draws[:, t]
-    return paths[:, _AR1_BURN_IN:]
-
-
-def _resampling_choice(resampling: Any, model: str) -> str:
-    if not isinstance(resampling, str) or resampling not in RESAMPLINGS:
-        raise ArgumentError(
-            f"resampling={resampling!r} is not allowed; choose one of "
-            f"{', '.join(map(repr, RESAMPLINGS))}"
-        )
-    if resampling == "auto":
-        return "ar1_bootstrap" if model == "mean" else "permutation"
-    if resampling == "ar1_bootstrap" and model != "mean":
-        raise ArgumentError("resampling='ar1_bootstrap' needs model='mean'")
-    return resampling
 
 
 def _method(model, n_breaks, pen_label, pen_value, n_resamples, resampling, block_size) -> str:

@@ -5,9 +5,10 @@ column on lagged covariates, with an optional exposure offset, a linear trend
 and optional seasonal terms, and returns a :class:`CountModelResult` that keeps
 the statsmodels results and turns them into tidy tables.
 
-The small private helpers at the bottom (monthly index, option checks, HAC lag
-rule, seasonal terms, coefficient table) are shared with
-:mod:`cftf_analysis.stats.interrupted`.
+Its private helpers are in :mod:`cftf_analysis.stats._monthly` (monthly index,
+option and data checks, lags, seasonal terms, the lagged design) and
+:mod:`cftf_analysis.stats._glm` (GLM fitting, coefficient table, overdispersion
+test); most are shared with :mod:`cftf_analysis.stats.interrupted`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,24 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
-from statsmodels.discrete.diagnostic import PoissonDiagnostic
 
-from cftf_analysis.errors import AnalysisError, ArgumentError, DataValidationError
+from cftf_analysis.errors import AnalysisError, ArgumentError
+from cftf_analysis.stats._glm import (
+    _acf1,
+    _check_design,
+    _coef_table,
+    _glm_fit,
+    _nb_alpha,
+    _overdispersion,
+    _resolve_maxlags,
+)
+from cftf_analysis.stats._monthly import (
+    _choice,
+    _column_list,
+    _lag_list,
+    _lagged_design,
+    _seasonal_kind,
+)
 
 __all__ = ["FIT_STATS_COLUMNS", "TIDY_COLUMNS", "CountModelResult", "fit_count_model"]
 
@@ -325,32 +340,20 @@ def fit_count_model(
     needed = [counts, *covariates] + ([exposure] if exposure is not None else [])
     _column_list(panel, [c for c in needed if c not in covariates], "counts/exposure")
 
-    months = _monthly_index(panel, what="panel")
-    data = panel[list(dict.fromkeys(needed))].copy()
-    data.index = months
-    _check_nonnegative(data[counts], counts, months)
-    if exposure is not None:
-        _check_positive(data[exposure], exposure, months)
-    data = data.sort_index()
-    grid = pd.period_range(data.index.min(), data.index.max(), freq="M")
-    data = data.reindex(grid)
-
-    design = pd.DataFrame({"intercept": 1.0}, index=grid)
-    for cov in covariates:
-        values = pd.to_numeric(data[cov], errors="coerce").astype(float)
-        for lag in lag_list:
-            design[f"{cov}_lag{lag}"] = values.shift(lag)
-    if trend:
-        design["trend"] = np.arange(len(grid), dtype=float)
-    if seasonal_kind is not None:
-        design = design.join(_seasonal_terms(grid, seasonal_kind))
-    y = data[counts].astype(float)
-    offset = np.log(data[exposure].astype(float)) if exposure is not None else None
+    design, y, offset, months = _lagged_design(
+        panel,
+        counts=counts,
+        covariates=covariates,
+        lags=lag_list,
+        exposure=exposure,
+        trend=trend,
+        seasonal_kind=seasonal_kind,
+    )
 
     complete = design.notna().all(axis=1) & y.notna()
     if offset is not None:
         complete &= offset.notna()
-    complete &= pd.Series(grid.isin(months), index=grid)
+    complete &= pd.Series(design.index.isin(months), index=design.index)
     n_obs = int(complete.sum())
     n_dropped = len(panel) - n_obs
     if n_obs == 0:
@@ -394,194 +397,3 @@ def fit_count_model(
         overdispersion_statistic=od_stat,
         overdispersion_p_value=od_p,
     )
-
-
-def _nb_alpha(y: pd.Series, X: pd.DataFrame, offset: np.ndarray | None) -> float:
-    """Maximum-likelihood NB2 ``alpha`` from statsmodels' discrete NegativeBinomial."""
-    model = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=offset)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter near alpha = 0
-        res = model.fit(disp=0, maxiter=500)
-    alpha = float(np.asarray(res.params)[-1])
-    if not np.isfinite(alpha) or not res.mle_retvals.get("converged", False):
-        raise AnalysisError("fit_count_model: the negative-binomial ML fit did not converge")
-    # alpha at the boundary (no overdispersion): keep a tiny positive value so the
-    # GLM family is defined; the fit is then numerically the Poisson fit.
-    return max(alpha, 1e-8)
-
-
-def _overdispersion(poisson_results: Any) -> tuple[float, float]:
-    """Score test statistic for NB2 overdispersion and its one-sided p-value."""
-    disp = PoissonDiagnostic(poisson_results).test_dispersion()
-    row = list(disp.method).index("Dean B")
-    stat = float(np.asarray(disp.statistic)[row])
-    return stat, float(stats.norm.sf(stat))
-
-
-def _check_design(X: pd.DataFrame, y: pd.Series, counts: str) -> None:
-    if len(y) <= X.shape[1]:
-        raise AnalysisError(
-            f"fit_count_model: {len(y)} complete months for {X.shape[1]} coefficients; "
-            "need more months than coefficients"
-        )
-    if np.allclose(y, y.iloc[0]):
-        raise AnalysisError(f"fit_count_model: counts {counts!r} are constant ({y.iloc[0]})")
-    constant = [c for c in X.columns if c != "intercept" and np.ptp(X[c].to_numpy()) == 0]
-    if constant:
-        raise AnalysisError(f"fit_count_model: regressors are constant in the sample: {constant}")
-    if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
-        raise AnalysisError(f"fit_count_model: collinear regressors among {list(X.columns)}")
-
-
-# ---------------------------------------------------------------------------
-# Helpers shared with interrupted.py
-# ---------------------------------------------------------------------------
-
-
-def _acf1(resid: np.ndarray) -> float:
-    """Lag-1 autocorrelation of residuals (about zero mean)."""
-    resid = resid - resid.mean()
-    denom = float(np.sum(resid**2))
-    return float(np.sum(resid[1:] * resid[:-1]) / denom) if denom > 0 else math.nan
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise ArgumentError(
-            f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}"
-        )
-    return value
-
-
-def _seasonal_kind(seasonal: Any) -> str | None:
-    if seasonal is False or seasonal is None:
-        return None
-    if seasonal is True:
-        return "dummies"
-    return _choice("seasonal", seasonal, ("dummies", "harmonics"))
-
-
-def _seasonal_terms(periods: pd.PeriodIndex, kind: str) -> pd.DataFrame:
-    """Month-of-year dummies (January reference) or two 12-month harmonic pairs."""
-    month = np.asarray(periods.month)
-    if kind == "dummies":
-        cols = {f"month_of_year_{m:02d}": (month == m).astype(float) for m in range(2, 13)}
-    else:
-        cols = {}
-        for k in (1, 2):
-            cols[f"sin{k}"] = np.sin(2 * np.pi * k * month / 12)
-            cols[f"cos{k}"] = np.cos(2 * np.pi * k * month / 12)
-    return pd.DataFrame(cols, index=periods)
-
-
-def _monthly_index(obj: pd.DataFrame | pd.Series, *, what: str) -> pd.PeriodIndex:
-    """Monthly PeriodIndex from a ``month`` column, a DatetimeIndex or a PeriodIndex."""
-    if isinstance(obj, pd.DataFrame) and "month" in obj.columns:
-        source: Any = obj["month"]
-        if source.isna().any():
-            row = int(np.flatnonzero(source.isna().to_numpy())[0]) + 1
-            raise DataValidationError("missing month", file="<DataFrame>", row=row, column="month")
-        source = pd.DatetimeIndex(pd.to_datetime(source))
-    else:
-        source = obj.index
-    if isinstance(source, pd.PeriodIndex):
-        periods = source.asfreq("M")
-    elif isinstance(source, pd.DatetimeIndex):
-        periods = source.to_period("M")
-    else:
-        raise ArgumentError(
-            f"{what} needs a 'month' column, a DatetimeIndex or a PeriodIndex; "
-            f"got {type(source).__name__}"
-        )
-    if periods.has_duplicates:
-        dup = periods[periods.duplicated()][0]
-        row = int(np.flatnonzero(periods == dup)[1]) + 1
-        raise DataValidationError(
-            f"duplicate month {dup}", file="<DataFrame>", row=row, column="month"
-        )
-    return pd.PeriodIndex(periods, freq="M")
-
-
-def _resolve_maxlags(maxlags: int | None, n_obs: int) -> int:
-    if maxlags is None:
-        return math.floor(4 * (n_obs / 100) ** (2 / 9))
-    if isinstance(maxlags, bool) or not isinstance(maxlags, int | np.integer) or maxlags < 0:
-        raise ArgumentError(f"maxlags must be a non-negative integer or None, got {maxlags!r}")
-    return int(maxlags)
-
-
-def _glm_fit(y, X, fam, offset, cov_type, maxlags, dispersion) -> Any:
-    """Fit a GLM with the package's covariance conventions."""
-    model = sm.GLM(y, X, family=fam, offset=offset)
-    scale = "X2" if dispersion == "pearson" else None
-    if cov_type == "HAC":
-        return model.fit(cov_type="HAC", cov_kwds={"maxlags": maxlags}, scale=scale)
-    return model.fit(cov_type=cov_type, scale=scale)
-
-
-def _coef_table(results: Any, conf_level: float) -> pd.DataFrame:
-    """term, estimate, std_error, statistic, p_value, ci_low, ci_high from statsmodels."""
-    if not 0 < conf_level < 1:
-        raise ArgumentError(f"conf_level must be in (0, 1), got {conf_level!r}")
-    ci = np.asarray(results.conf_int(alpha=1 - conf_level))
-    names = list(results.model.exog_names)
-    return pd.DataFrame(
-        {
-            "term": names,
-            "estimate": np.asarray(results.params, dtype=float),
-            "std_error": np.asarray(results.bse, dtype=float),
-            "statistic": np.asarray(results.tvalues, dtype=float),
-            "p_value": np.asarray(results.pvalues, dtype=float),
-            "ci_low": ci[:, 0],
-            "ci_high": ci[:, 1],
-        }
-    )
-
-
-def _column_list(frame: pd.DataFrame, columns: Sequence[str], what: str) -> list[str]:
-    if isinstance(columns, str):
-        columns = [columns]
-    columns = list(columns)
-    if what == "covariates" and not columns:
-        raise ArgumentError("covariates must name at least one column")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ArgumentError(
-            f"{what}: column(s) {missing} not in the data; available: {list(frame.columns)}"
-        )
-    return columns
-
-
-def _lag_list(lags: Sequence[int]) -> list[int]:
-    if isinstance(lags, int | np.integer) and not isinstance(lags, bool):
-        lags = [int(lags)]
-    out = list(lags)
-    bad = [v for v in out if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0]
-    if not out or bad or len(set(out)) != len(out):
-        raise ArgumentError(f"lags must be distinct non-negative integers, got {lags!r}")
-    return [int(v) for v in out]
-
-
-def _check_nonnegative(values: pd.Series, column: str, months: pd.PeriodIndex) -> None:
-    num = pd.to_numeric(values, errors="coerce")
-    bad = np.flatnonzero((num < 0).to_numpy() | (num.isna() & values.notna()).to_numpy())
-    if bad.size:
-        raise DataValidationError(
-            f"counts must be non-negative numbers, got {values.iloc[bad[0]]!r} ({months[bad[0]]})",
-            file="<DataFrame>",
-            row=int(bad[0]) + 1,
-            column=column,
-        )
-
-
-def _check_positive(values: pd.Series, column: str, months: pd.PeriodIndex) -> None:
-    num = pd.to_numeric(values, errors="coerce")
-    bad = np.flatnonzero((num <= 0).to_numpy() | (num.isna() & values.notna()).to_numpy())
-    if bad.size:
-        raise DataValidationError(
-            f"exposure must be positive (offset = log(exposure)), got {values.iloc[bad[0]]!r} "
-            f"({months[bad[0]]})",
-            file="<DataFrame>",
-            row=int(bad[0]) + 1,
-            column=column,
-        )

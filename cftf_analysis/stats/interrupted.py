@@ -10,21 +10,16 @@ import pandas as pd
 import statsmodels.api as sm
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats.countmodel import (
-    COV_TYPES,
-    DISPERSIONS,
-    Seasonal,
-    _acf1,
+from cftf_analysis.stats._glm import _acf1, _coef_table, _glm_fit, _resolve_maxlags
+from cftf_analysis.stats._monthly import (
     _check_nonnegative,
     _check_positive,
     _choice,
-    _coef_table,
-    _glm_fit,
     _monthly_index,
-    _resolve_maxlags,
     _seasonal_kind,
     _seasonal_terms,
 )
+from cftf_analysis.stats.countmodel import COV_TYPES, DISPERSIONS, Seasonal
 
 __all__ = ["ITS_COLUMNS", "MIN_POINTS_PER_SIDE", "event_effect"]
 
