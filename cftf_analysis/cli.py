@@ -7,7 +7,9 @@ traceback instead.
 
 from __future__ import annotations
 
+import numbers
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +43,22 @@ OutOpt = Annotated[
     ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+CoverageOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--coverage",
+        help="Per-month article counts from `cftf-analysis corpus` (CSV): the count model's "
+        "exposure.",
+    ),
+]
+CountsOpt = Annotated[
+    str,
+    typer.Option(
+        "--counts",
+        help="Reporting series: n_reports (coded reports) or n_articles_defection (needs "
+        "--coverage).",
+    ),
+]
 
 
 def _fail(exc: Exception, debug: bool) -> None:
@@ -65,6 +83,8 @@ def report(
     out_dir: OutOpt = None,
     draws: Annotated[int, typer.Option(help="Sensitivity draws.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 20160418,
+    coverage: CoverageOpt = None,
+    counts: CountsOpt = "n_reports",
     debug: DebugOpt = False,
 ) -> None:
     """Build data/processed/ (tidy tables, panel, results.csv) and figures/ from raw data."""
@@ -78,6 +98,8 @@ def report(
             out_dir=out_dir,
             n_draws=draws,
             seed=seed,
+            coverage=coverage,
+            counts=counts,
             progress=_progress(),
         )
     except CftfError as exc:
@@ -94,10 +116,12 @@ def figures(
     out_dir: OutOpt = None,
     draws: Annotated[int, typer.Option(help="Sensitivity draws.")] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 20160418,
+    coverage: CoverageOpt = None,
+    counts: CountsOpt = "n_reports",
     debug: DebugOpt = False,
 ) -> None:
     """Rebuild the figures (and figures/summary.md) from raw data."""
-    report(reports, indicators, events, out_dir, draws, seed, debug)
+    report(reports, indicators, events, out_dir, draws, seed, coverage, counts, debug)
 
 
 @app.command()
@@ -124,6 +148,57 @@ def validate(
         out.print(f"{path}: {where}{column}: {row.problem}", highlight=False, soft_wrap=True)
     err.print(f"[bold red]{len(problems)} problem(s)[/] in {path}", highlight=False)
     raise typer.Exit(code=1)
+
+
+@app.command()
+def corpus(
+    paths: Annotated[
+        list[str], typer.Argument(help="Parquet, CSV or JSON-lines files or globs of articles.")
+    ],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Where to write the per-period counts (CSV).")
+    ],
+    date: Annotated[str, typer.Option(help="Date column.")] = "published",
+    text: Annotated[
+        list[str] | None, typer.Option("--text", help="Text column(s) to search (repeatable).")
+    ] = None,
+    freq: Annotated[str, typer.Option(help="Period: MS (month), W-MON, D, QS, YS.")] = "MS",
+    engine: Annotated[str, typer.Option(help="auto, duckdb, polars, pandas or spark.")] = "auto",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail if any row lacks a usable date.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Count articles about the group and about defection per period in a news archive."""
+    from rich.progress import Progress
+
+    from cftf_analysis._io import write_csv
+    from cftf_analysis.corpus import UndatedRowsWarning, corpus_summary, count_corpus
+
+    try:
+        with (
+            Progress(console=err, transient=True) as bar,
+            warnings.catch_warnings(record=True) as seen,
+        ):
+            warnings.simplefilter("always", UndatedRowsWarning)
+            task = bar.add_task("counting articles", total=1.0)
+            counts = count_corpus(
+                paths if len(paths) > 1 else paths[0],
+                date=date,
+                text=tuple(text) if text else ("title", "text"),
+                freq=freq,  # type: ignore[arg-type]
+                engine=engine,  # type: ignore[arg-type]
+                strict=strict,
+                progress=lambda done: bar.update(task, completed=done),
+            )
+        write_csv(counts, out_path)
+    except CftfError as exc:
+        _fail(exc, debug)
+    for warning in seen:
+        err.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+    totals = corpus_summary(counts).iloc[0]
+    parts = ", ".join(f"{k} {v:,}" for k, v in totals.items() if isinstance(v, numbers.Number))
+    out.print(f"wrote {len(counts)} periods to {out_path}; {parts}", highlight=False)
 
 
 def main() -> None:

@@ -85,6 +85,8 @@ def run_report(
     n_draws: int = 1000,
     seed: int = 20160418,
     figures: bool = True,
+    coverage: str | os.PathLike[str] | pd.DataFrame | None = None,
+    counts: str = "n_reports",
     progress: Progress | None = None,
 ) -> ReportOutputs:
     """Run the whole report.
@@ -102,6 +104,13 @@ def run_report(
         Seed for every random step.
     figures
         Also draw the figures and write ``figures/summary.md``.
+    coverage
+        Per-period article counts (a CSV written by ``cftf-analysis corpus``
+        or the frame from :func:`~cftf_analysis.count_corpus`): the count
+        model's exposure, and the source of ``counts="n_articles_defection"``.
+    counts
+        The reporting series to test: ``"n_reports"`` or
+        ``"n_articles_defection"``.
     progress
         Called with a short message before each step.
     """
@@ -118,6 +127,8 @@ def run_report(
     frames, out.processed = build_processed(
         processed_dir, reports=reports, indicators=indicators, events=events
     )
+    if coverage is not None and not isinstance(coverage, pd.DataFrame):
+        coverage = _read_coverage(coverage)
     say(f"running the association battery ({n_draws} sensitivity draws)")
     battery = run_battery(
         frames["reports"],
@@ -125,6 +136,8 @@ def run_report(
         events=frames["events"],
         n_draws=n_draws,
         seed=seed,
+        counts=counts,
+        coverage=coverage,
     )
     out.results += [write_csv(battery.summary, processed_dir / "results.csv")]
     out.results += [write_parquet(battery.summary, processed_dir / "results.parquet")]
@@ -150,6 +163,26 @@ def run_report(
         records = render_figures(battery, frames, figures_dir, progress=say)
         out.figures = [p for r in records for p in r.paths]
         out.summary = _write_summary_md(battery, records, figures_dir / "summary.md")
+    return out
+
+
+def _read_coverage(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read per-period article counts written by ``cftf-analysis corpus``."""
+    from cftf_analysis._io import read_table
+    from cftf_analysis.errors import DataValidationError
+
+    raw, label = read_table(path)
+    missing = [c for c in ("period", "n_articles_topic") if c not in raw.columns]
+    if missing:
+        raise DataValidationError(f"required column is missing ({', '.join(missing)})", file=label)
+    out = pd.DataFrame({"period": pd.to_datetime(raw["period"], errors="coerce")})
+    for col in ("n_articles_topic", "n_articles_defection"):
+        if col in raw.columns:
+            out[col] = pd.to_numeric(raw[col], errors="coerce")
+    bad = out.isna().any(axis=1)
+    if bad.any():
+        row = int(bad.to_numpy().argmax()) + 1
+        raise DataValidationError("not a date or a count", file=label, row=row)
     return out
 
 

@@ -130,3 +130,39 @@ def test_bad_input_is_one_line_and_debug_shows_traceback(tmp_path):
 def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_corpus_command_and_report_with_coverage(tmp_path):
+    months = pd.date_range("2014-01-01", "2018-12-01", freq="MS")
+    rows = []
+    for i, month in enumerate(months):
+        for j in range(20 + i % 7):
+            rows.append(
+                {
+                    "published": (month + pd.Timedelta(days=j % 27)).strftime("%Y-%m-%d"),
+                    "url": f"https://example.org/{i}/{j}",
+                    "title": f"ISIS fighters report {i} {j}"
+                    + (" as a defector fled ISIS" if j % 5 == 0 else ""),
+                    "text": "",
+                }
+            )
+    rows.append({"published": "someday", "url": "u", "title": "ISIS", "text": ""})
+    source = tmp_path / "articles.parquet"
+    pd.DataFrame(rows).to_parquet(source)
+    counts_csv = tmp_path / "counts.csv"
+    result = runner.invoke(app, ["corpus", str(source), "--out", str(counts_csv)])
+    assert result.exit_code == 0, result.output
+    assert "n_undated 1" in result.output.replace(",", "")
+    counts = pd.read_csv(counts_csv)
+    assert len(counts) == len(months)
+    assert counts["n_articles_topic"].sum() == len(rows) - 1
+    strict = runner.invoke(app, ["corpus", str(source), "--out", str(counts_csv), "--strict"])
+    assert strict.exit_code == 1
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["report", "--coverage", str(counts_csv), "--draws", "5", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    results = pd.read_csv(out / "data" / "processed" / "results.csv")
+    model_rows = results[results["finding"].str.startswith("reports per month")]
+    assert model_rows["caveat"].str.contains("offset: log of articles").all()

@@ -130,9 +130,11 @@ def _motives(battery, frames) -> tuple[Figure, str]:
 def _change_points(battery, frames) -> tuple[Figure, str]:
     cp = battery.change_points
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
-    plot_change_points(
-        battery.panel.set_index("month")["n_reports"], cp.segments, test=cp.test, ax=ax
+    series = battery.panel.set_index("month")[battery.counts].dropna()
+    ylabel = {"n_reports": "Defection reports per month"}.get(
+        battery.counts, "Articles reporting defection per month"
     )
+    plot_change_points(series, cp.segments, test=cp.test, ylabel=ylabel, ax=ax)
     add_source(fig, SOURCE_REPORTS)
     seg = cp.segments
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])

@@ -48,6 +48,7 @@ class Battery:
     motive_trends: pd.DataFrame
     sensitivity: dict[str, SensitivityResult] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    counts: str = "n_reports"
 
 
 def run_battery(
@@ -146,6 +147,7 @@ def run_battery(
         motive_trends=pd.concat(trends, ignore_index=True) if trends else pd.DataFrame(),
         sensitivity=sens,
         errors=errors,
+        counts=counts,
     )
 
 
