@@ -236,8 +236,11 @@ def count_corpus(
     try:
         frame, hook = prepare(chosen, src, spec, con)
         streaming = chosen == "polars" and src.kind == "files"
-        total = records(totals(frame), streaming=streaming)[0]
-        n_rows, n_undated = int(total["n_rows"]), int(total["n_undated"] or 0)
+        counted = engine_duckdb.parquet_totals(src, spec, con) if chosen == "duckdb" else None
+        if counted is None:
+            total = records(totals(frame), streaming=streaming)[0]
+            counted = int(total["n_rows"]), int(total["n_undated"] or 0)
+        n_rows, n_undated = counted
         if strict and n_undated:
             file, row, value = first_undated(chosen, src, spec, con)
             raise DataValidationError(

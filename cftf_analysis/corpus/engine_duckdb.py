@@ -14,7 +14,7 @@ from cftf_analysis.corpus.query import PERIOD, Spec
 from cftf_analysis.corpus.sources import Source
 from cftf_analysis.errors import ArgumentError
 
-__all__ = ["first_undated", "hash_keys", "prepare"]
+__all__ = ["first_undated", "hash_keys", "parquet_totals", "prepare"]
 
 
 def _lit(text: str) -> str:
@@ -146,6 +146,33 @@ def prepare(
     period = period_sql(_ident(spec.date), date_type, spec.freq, name=spec.date)
     rel = rel.select(*select, duckdb.SQLExpression(period).alias(PERIOD))
     return nw.from_native(rel)
+
+
+def parquet_totals(
+    source: Source, spec: Spec, con: duckdb.DuckDBPyConnection | None
+) -> tuple[int, int] | None:
+    """(rows, rows without a date) read from the Parquet footers, or None.
+
+    Only for Parquet files whose date column is a date or timestamp (its
+    period is null exactly when the value is null) and whose footers carry
+    null counts; this spares a scan of the date column.
+    """
+    if source.kind != "files" or source.fmt != "parquet" or con is None:
+        return None
+    scan = _scan(con, source)
+    date_type = str(con.sql(f"SELECT {_ident(spec.date)} FROM {scan} LIMIT 0").types[0])
+    if date_type != "DATE" and not date_type.startswith("TIMESTAMP"):
+        return None
+    files = "[" + ", ".join(_lit(str(p)) for p in source.files) + "]"
+    rows, nulls, missing = con.sql(
+        "SELECT sum(row_group_num_rows), sum(stats_null_count), "
+        f"count(*) - count(stats_null_count) FROM parquet_metadata({files}) "
+        f"WHERE path_in_schema = {_lit(spec.date)}"
+    ).fetchall()[0]
+    (total,) = con.sql(f"SELECT sum(num_rows) FROM parquet_file_metadata({files})").fetchall()[0]
+    if rows is None or missing or rows != total:
+        return None
+    return int(rows), int(nulls)
 
 
 def hash_keys(frame: nw.LazyFrame[Any], keys: list[str]) -> nw.LazyFrame[Any]:

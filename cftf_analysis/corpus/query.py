@@ -31,28 +31,36 @@ from dataclasses import dataclass
 
 import narwhals as nw
 
-__all__ = ["PERIOD", "Spec", "story_counts", "title_key", "totals", "url_key"]
+__all__ = [
+    "PERIOD",
+    "Spec",
+    "story_counts",
+    "title_key",
+    "title_lower",
+    "totals",
+    "url_key_end",
+    "url_key_start",
+]
 
 #: Name of the period column the engines add (the start date of the period).
 PERIOD = "__cftf_period"
 
 _NOT_WORD = r"[^\p{L}\p{M}\p{N}]"
-#: Leading and trailing runs of characters that are not letters, marks or digits.
-_TITLE_ENDS = rf"^{_NOT_WORD}+|{_NOT_WORD}+\z"
-#: Inner runs of such characters, except a single plain space (the common
-#: case, left alone so that the replacement stays cheap): become one space.
+#: Runs of characters that are not letters, marks or digits, except a single
+#: plain space (by far the most common run, left alone so that the
+#: replacement stays cheap): each becomes one space.
 _TITLE_SEPARATORS = rf"{_NOT_WORD}*[^\p{{L}}\p{{M}}\p{{N}}\x{{20}}]{_NOT_WORD}*|\x{{20}}\x{{20}}+"
 _WS = r"\x{09}-\x{0D}\x{20}"
 _SCHEME = r"[hH][tT][tT][pP][sS]?://"
 _WWW = r"[wW][wW][wW]\."
-#: Leading whitespace, http(s) scheme and www.; a #fragment with the slashes
-#: and whitespace before it; trailing slashes and whitespace. No alternative
-#: can match the empty string, so every engine replaces the same spans (they
-#: differ in what they do right after an empty match).
-_URL_NOISE = (
-    rf"^(?:[{_WS}]+(?:{_SCHEME})?(?:{_WWW})?|{_SCHEME}(?:{_WWW})?|{_WWW})"
-    rf"|[/{_WS}]*(?s:#.*)\z|[/{_WS}]+\z"
-)
+#: Leading whitespace, http(s) scheme and www.
+_URL_START = rf"^(?:[{_WS}]+(?:{_SCHEME})?(?:{_WWW})?|{_SCHEME}(?:{_WWW})?|{_WWW})"
+#: A #fragment with the slashes and whitespace before it, or trailing slashes
+#: and whitespace. No alternative of either pattern can match the empty
+#: string, so every engine replaces the same spans (they differ in what they
+#: do right after an empty match).
+_URL_END = rf"[/{_WS}]*(?s:#.*)\z|[/{_WS}]+\z"
+_URL_END_CHARS = ("/", " ", "\t", "\n", "\x0b", "\x0c", "\r")
 
 
 @dataclass(frozen=True)
@@ -82,25 +90,31 @@ def _matches(columns: Sequence[str], pattern: str) -> nw.Expr:
     return out
 
 
-def url_key(column: str) -> nw.Expr:
-    """Normalised URL: without surrounding whitespace, scheme, ``www.``, fragment or final ``/``.
+def url_key_start(column: str) -> nw.Expr:
+    """URL without leading whitespace, ``http://`` or ``https://`` (any case) and ``www.``."""
+    return nw.col(column).str.replace_all(_URL_START, "")
 
-    Only an ``http://`` or ``https://`` scheme (in any case) is removed, with
-    a ``www.`` right after it; the rest keeps its case. The result may be
-    empty (no key). One regular expression does it all: an expression that
-    referred back to an earlier step would be copied into the SQL of every
-    later step, and evaluated that many times.
+
+def url_key_end(column: str) -> nw.Expr:
+    """Second step on :func:`url_key_start`: drop a ``#fragment`` and final ``/`` or spaces.
+
+    The replacement runs only where it can change something (a ``#`` or a
+    final slash or space: cheap tests), which spares most URLs a regex pass.
+    The rest of the URL keeps its case. An empty result means no key.
     """
-    return nw.col(column).str.replace_all(_URL_NOISE, "")
+    u = nw.col(column)
+    needed = u.str.contains("#", literal=True)
+    for end in _URL_END_CHARS:
+        needed = needed | u.str.ends_with(end)
+    return nw.when(needed).then(u.str.replace_all(_URL_END, "")).otherwise(u)
 
 
-def title_key(column: str) -> nw.Expr:
-    """Normalised title: lower case, words (letters, marks, digits) joined by one space.
+def title_lower(column: str) -> nw.Expr:
+    """First step of the title key: the title in lower case.
 
-    The result is empty (no key) for a title without letters or digits.
     Before lower-casing, the two capitals whose lower case Unicode makes
-    depend on context or length are replaced: the Turkish dotted capital I
-    by I, and the Greek capital sigma by the small sigma (not the final ς).
+    depend on context or length are replaced: the Turkish dotted capital I by
+    I, and the Greek capital sigma by the small sigma (not the final ς).
     Engines disagree on those two (polars and Java apply the rules, DuckDB
     and pyarrow map one character to one); for every other character they
     agree.
@@ -110,9 +124,18 @@ def title_key(column: str) -> nw.Expr:
         .str.replace_all("\u0130", "I", literal=True)
         .str.replace_all("\u03a3", "\u03c3", literal=True)
         .str.to_lowercase()
-        .str.replace_all(_TITLE_ENDS, "")
-        .str.replace_all(_TITLE_SEPARATORS, " ")
     )
+
+
+def title_key(column: str) -> nw.Expr:
+    """Second step on :func:`title_lower`: words (letters, marks, digits) joined by one space.
+
+    The key has one space at each end (added before the replacement, so that
+    leading and trailing separators need no pass of their own); a key of a
+    single space (no letters or digits at all) means no key.
+    """
+    padded = nw.concat_str(nw.lit(" "), nw.col(column), nw.lit(" "))
+    return padded.str.replace_all(_TITLE_SEPARATORS, " ")
 
 
 def story_counts(
@@ -129,14 +152,16 @@ def story_counts(
     nulls.
     """
     rows = frame if spec.topic is None else frame.filter(_matches(spec.text, spec.topic))
-    raw = {"d": _matches(spec.text, spec.defection).cast(nw.Int64), "p": nw.col(PERIOD)}
-    for name, column, make in (("u", spec.url, url_key), ("k", spec.title, title_key)):
-        raw[name] = nw.lit("", dtype=nw.String) if column is None else make(column)
+    raw = {
+        "d": _matches(spec.text, spec.defection).cast(nw.Int64),
+        "p": nw.col(PERIOD),
+        "u": nw.lit("", dtype=nw.String) if spec.url is None else url_key_start(spec.url),
+        "k": nw.lit(" ", dtype=nw.String) if spec.title is None else title_lower(spec.title),
+    }
     # Each step refers to the previous one's columns by name: SQL engines do
     # not share a subexpression used twice inside CASE, so a key written
     # inline twice would be computed twice.
     dated = ~nw.col("p").is_null()
-    keys = {name: nw.when(dated & (nw.col(name) != "")).then(nw.col(name)) for name in ("u", "k")}
     has_url, has_title = ~nw.col("u").is_null(), ~nw.col("k").is_null()
     day = nw.col("p").cast(nw.String)
     # Stage-1 group: the URL key; without one, the title key and period
@@ -145,7 +170,11 @@ def story_counts(
     # keeps the hash table small; the prefixes keep the three kinds apart.
     rows = (
         rows.select(**raw)
-        .select("d", "p", **keys)
+        .with_columns(u=url_key_end("u"), k=title_key("k"))
+        .with_columns(
+            u=nw.when(dated & (nw.col("u") != "")).then(nw.col("u")),
+            k=nw.when(dated & (nw.col("k") != " ")).then(nw.col("k")),
+        )
         .select(
             "d",
             "p",
