@@ -53,6 +53,7 @@ _LAZY: dict[str, str] = {
     "association_summary": "cftf_analysis.stats.summary",
     # corpus
     "count_corpus": "cftf_analysis.corpus",
+    "corpus_summary": "cftf_analysis.corpus",
 }
 
 __all__ = [
@@ -80,7 +81,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from cftf_analysis.corpus import count_corpus
+    from cftf_analysis.corpus import corpus_summary, count_corpus
     from cftf_analysis.dates import (
         DateInterval,
         format_date_interval,
