@@ -154,6 +154,34 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], problems: Prob
     return not missing
 
 
+def check_frame(
+    raw: pd.DataFrame,
+    problems: Problems,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str],
+    nonempty: Sequence[str],
+    id_column: str,
+) -> bool:
+    """The checks every raw table shares; returns False if columns are missing.
+
+    Records missing required columns (and stops there), adds absent optional
+    columns as empty text, and records empty cells in ``nonempty`` columns
+    and duplicate ids.
+    """
+    if not require_columns(raw, required, problems):
+        return False
+    for col in optional:
+        if col not in raw.columns:
+            raw[col] = ""
+    for col in nonempty:
+        empty = raw[col] == ""
+        if empty.any():
+            problems.add_rows(empty, col, "value is required")
+    check_unique(raw, id_column, problems)
+    return True
+
+
 def check_enum(
     frame: pd.DataFrame,
     column: str,

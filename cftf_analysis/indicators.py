@@ -18,10 +18,9 @@ from cftf_analysis._io import (
     Problems,
     Source,
     check_enum,
-    check_unique,
+    check_frame,
     parse_numbers,
     read_table,
-    require_columns,
 )
 from cftf_analysis.loaders import date_columns
 from cftf_analysis.schemas import INDICATORS_SCHEMA, validate
@@ -70,16 +69,16 @@ def producer_name(source_org: pd.Series) -> pd.Series:
 def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
     problems = Problems(label)
     parsed: dict[str, object] = {}
-    if not require_columns(raw, REQUIRED, problems):
+    nonempty = ("indicator_id", "scope", "period", "published", "source_org", "url")
+    if not check_frame(
+        raw,
+        problems,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        nonempty=nonempty,
+        id_column="indicator_id",
+    ):
         return problems, parsed
-    for col in OPTIONAL:
-        if col not in raw.columns:
-            raw[col] = ""
-    for col in ("indicator_id", "scope", "period", "published", "source_org", "url"):
-        empty = raw[col] == ""
-        if empty.any():
-            problems.add_rows(empty, col, "value is required")
-    check_unique(raw, "indicator_id", problems)
     check_enum(raw, "indicator", INDICATORS, problems)
     check_enum(raw, "unit", tuple(UNIT_RULES), problems)
     check_enum(raw, "qualifier", QUALIFIERS, problems, allow_empty=True)

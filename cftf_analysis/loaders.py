@@ -21,10 +21,9 @@ from cftf_analysis._io import (
     Problems,
     Source,
     check_enum,
-    check_unique,
+    check_frame,
     parse_numbers,
     read_table,
-    require_columns,
 )
 from cftf_analysis.dates import find_date_problems, parse_date_intervals
 from cftf_analysis.errors import DateParseError
@@ -134,16 +133,16 @@ def defector_key(alias: pd.Series, report_id: pd.Series) -> pd.Series:
 def _check_reports(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
     problems = Problems(label)
     parsed: dict[str, object] = {}
-    if not require_columns(raw, REPORT_REQUIRED, problems):
+    nonempty = ("report_id", "published", "outlet", "url", "defector_alias")
+    if not check_frame(
+        raw,
+        problems,
+        required=REPORT_REQUIRED,
+        optional=REPORT_OPTIONAL,
+        nonempty=nonempty,
+        id_column="report_id",
+    ):
         return problems, parsed
-    for col in REPORT_OPTIONAL:
-        if col not in raw.columns:
-            raw[col] = ""
-    for col in ("report_id", "published", "outlet", "url", "defector_alias"):
-        empty = raw[col] == ""
-        if empty.any():
-            problems.add_rows(empty, col, "value is required")
-    check_unique(raw, "report_id", problems)
     parsed["published"] = date_columns(raw, "published", "published", problems, allow_empty=False)
     parsed["defection"] = date_columns(
         raw, "defection_date", "defection", problems, allow_empty=True
@@ -253,16 +252,16 @@ def load_reports(source: Source = None) -> pd.DataFrame:
 def _check_events(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
     problems = Problems(label)
     parsed: dict[str, object] = {}
-    if not require_columns(raw, EVENT_REQUIRED, problems):
+    nonempty = ("event_id", "date", "event", "source_org", "url")
+    if not check_frame(
+        raw,
+        problems,
+        required=EVENT_REQUIRED,
+        optional=EVENT_OPTIONAL,
+        nonempty=nonempty,
+        id_column="event_id",
+    ):
         return problems, parsed
-    for col in EVENT_OPTIONAL:
-        if col not in raw.columns:
-            raw[col] = ""
-    for col in ("event_id", "date", "event", "source_org", "url"):
-        empty = raw[col] == ""
-        if empty.any():
-            problems.add_rows(empty, col, "value is required")
-    check_unique(raw, "event_id", problems)
     parsed["date"] = date_columns(raw, "date", "date", problems, allow_empty=False)
     check_enum(raw, "category", EVENT_CATEGORIES, problems)
     return problems, parsed
