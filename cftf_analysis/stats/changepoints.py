@@ -278,6 +278,15 @@ def change_points(
     1        2  2016-02  2017-04     15
     >>> float(res.test["p_value"].iloc[0])
     0.005
+
+    On the bundled monthly report counts:
+
+    >>> import cftf_analysis as cftf
+    >>> panel = cftf.monthly_panel(cftf.load_reports(), cftf.load_indicators())
+    >>> cp = change_points(panel.set_index("month")["n_reports"], model="poisson",
+    ...                    n_resamples=199, seed=1)
+    >>> [f"{b:%Y-%m}" for b in cp.breaks], float(cp.test["p_value"].iloc[0])
+    (['2014-09', '2016-03', '2016-06', '2018-04'], 0.005)
     """
     model = _model_choice(model)
     resampling = _resampling_choice(resampling, model)

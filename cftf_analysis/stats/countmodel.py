@@ -328,6 +328,16 @@ def fit_count_model(
     >>> fit.fit_stats()[["n_obs", "n_dropped", "family", "cov_type"]]
        n_obs  n_dropped   family   cov_type
     0     47          1  poisson  nonrobust
+
+    On the bundled data, with territory in units of 10,000 km2:
+
+    >>> import cftf_analysis as cftf
+    >>> panel = cftf.monthly_panel(cftf.load_reports(), cftf.load_indicators())
+    >>> window = panel[panel["territory"].notna()]
+    >>> window = window.assign(territory_10k_km2=window["territory"] / 1e4)
+    >>> res = fit_count_model(window, counts="n_reports", covariates=["territory_10k_km2"])
+    >>> res.tidy()["term"].tolist(), int(res.fit_stats()["n_obs"].iloc[0])
+    (['intercept', 'territory_10k_km2_lag0', 'trend'], 30)
     """
     family = _choice("family", family, FAMILIES)
     cov_type = _choice("cov_type", cov_type, COV_TYPES)

@@ -233,6 +233,16 @@ def cross_correlation(
     >>> boot = cross_correlation(x, y, max_lag=6, method="permutation", seed=1)
     >>> bool(boot.set_index("lag").loc[3, "p_value"] < 0.01)
     True
+
+    On the bundled data, territory leading monthly reports (no lag survives
+    the Holm adjustment):
+
+    >>> import cftf_analysis as cftf
+    >>> panel = cftf.monthly_panel(cftf.load_reports(), cftf.load_indicators())
+    >>> window = panel[panel["territory"].notna()]
+    >>> ccf = cross_correlation(window["territory"], window["n_reports"], max_lag=6)
+    >>> len(ccf), int(ccf["n_obs"].max()), bool((ccf["p_adjusted"] < 0.05).any())
+    (13, 28, False)
     """
     check_option(method, METHODS, "method")
     check_option(detrend, DETRENDS, "detrend")

@@ -185,6 +185,16 @@ def granger_test(
     >>> back = granger_test(df, cause="y", effect="x", max_lag=2, difference=0)
     >>> bool((back.loc[back["test"] == "ssr_f", "p_value"] > 0.05).all())
     True
+
+    On the bundled data (the lag chosen by AIC; the series are differenced
+    until ADF and KPSS agree they look stationary):
+
+    >>> import cftf_analysis as cftf
+    >>> panel = cftf.monthly_panel(cftf.load_reports(), cftf.load_indicators())
+    >>> window = panel[panel["territory"].notna()].reset_index(drop=True)
+    >>> res = granger_test(window, cause="territory", effect="n_reports", max_lag=3, ic="aic")
+    >>> sorted(res["test"]), int(res["lag"].iloc[0]), int(res["differenced"].iloc[0])
+    (['lr', 'params_f', 'ssr_chi2', 'ssr_f'], 3, 2)
     """
     if not isinstance(data, pd.DataFrame):
         raise ArgumentError(f"data must be a pandas DataFrame, got {type(data).__name__}")

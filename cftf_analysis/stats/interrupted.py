@@ -159,6 +159,14 @@ def event_effect(
     True
     >>> list(out.columns) == ITS_COLUMNS
     True
+
+    On the bundled data, for the October 2015 strikes on oil infrastructure:
+
+    >>> import cftf_analysis as cftf
+    >>> panel = cftf.monthly_panel(cftf.load_reports(), cftf.load_indicators())
+    >>> its = event_effect(panel.set_index("month")["n_reports"], date="2015-10", window=12)
+    >>> its["term"].tolist(), int(its["n_pre"].iloc[0]), int(its["n_post"].iloc[0])
+    (['pre_trend', 'level_change', 'slope_change'], 12, 12)
     """
     family = _choice("family", family, ITS_FAMILIES)
     cov_type = _choice("cov_type", cov_type, COV_TYPES)
