@@ -198,19 +198,11 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _write_summary_md(battery, records, path: Path) -> Path:
-    table = battery.summary[
-        [
-            "finding",
-            "lag",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_adjusted",
-            "n_obs",
-            "n_observed_points",
-        ]
-    ]
+    from cftf_analysis.stats.summary import SUMMARY_COLUMNS
+
+    # the table a reader scans; method and caveat stay in results.csv
+    shown = [c for c in SUMMARY_COLUMNS if c not in ("method", "indicator", "caveat")]
+    table = battery.summary[shown]
     parts = [
         "# cftf_analysis report",
         "",

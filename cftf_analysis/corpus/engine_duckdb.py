@@ -119,21 +119,12 @@ def connect(memory_limit: str | None, spill: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _check_columns(available: list[str], spec: Spec, label: str) -> None:
-    missing = [c for c in spec.columns if c not in available]
-    if missing:
-        raise ArgumentError(
-            f"{label} has no column {', '.join(map(repr, missing))}; "
-            f"its columns are {', '.join(map(repr, available))}"
-        )
-
-
 def prepare(
     source: Source, spec: Spec, con: duckdb.DuckDBPyConnection | None
 ) -> nw.LazyFrame[Any]:
     """The source as a narwhals LazyFrame with the used columns and ``PERIOD``."""
     rel = _relation(source, con)
-    _check_columns(rel.columns, spec, source.label)
+    spec.check_columns(rel.columns, source.label)
     types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
     date_type = types[spec.date]
     select = []

@@ -19,15 +19,6 @@ __all__ = ["first_undated_pandas", "first_undated_polars", "prepare_pandas", "pr
 _POLARS_EVERY = {"week": "1w", "month": "1mo", "quarter": "1q", "year": "1y"}
 
 
-def _check_columns(available: list[str], spec: Spec, label: str) -> None:
-    missing = [c for c in spec.columns if c not in available]
-    if missing:
-        raise ArgumentError(
-            f"{label} has no column {', '.join(map(repr, missing))}; "
-            f"its columns are {', '.join(map(repr, available))}"
-        )
-
-
 def _type_error(column: str, type_name: object) -> ArgumentError:
     return ArgumentError(
         f"date column {column!r} has type {type_name}; expected a date, a timestamp or "
@@ -139,7 +130,7 @@ def _pandas_date_array(series: pd.Series) -> pa.Array:
 def prepare_pandas(source: Source, spec: Spec) -> nw.LazyFrame[Any]:
     """The source as a pandas-backed narwhals frame with the used columns and ``PERIOD``."""
     df = _read_pandas(source)
-    _check_columns([str(c) for c in df.columns], spec, source.label)
+    spec.check_columns([str(c) for c in df.columns], source.label)
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     for c in spec.columns:
         if c != spec.date:
@@ -225,7 +216,7 @@ def prepare_polars(source: Source, spec: Spec) -> nw.LazyFrame[Any]:
 
     lf = _scan_polars(source)
     schema = lf.collect_schema()
-    _check_columns(list(schema.names()), spec, source.label)
+    spec.check_columns(list(schema.names()), source.label)
     keep = []
     for c in spec.columns:
         if c != spec.date:

@@ -102,12 +102,7 @@ def prepare_spark(source: Source, spec: Spec) -> nw.LazyFrame[Any]:
     from pyspark.sql import types as T
 
     df = _frame(source)
-    missing = [c for c in spec.columns if c not in df.columns]
-    if missing:
-        raise ArgumentError(
-            f"{source.label} has no column {', '.join(map(repr, missing))}; "
-            f"its columns are {', '.join(map(repr, df.columns))}"
-        )
+    spec.check_columns(df.columns, source.label)
     keep = []
     for c in spec.columns:
         if c == spec.date:

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import narwhals as nw
 
+from cftf_analysis.errors import ArgumentError
+
 __all__ = [
     "PERIOD",
     "Spec",
@@ -80,6 +82,15 @@ class Spec:
         """The source columns used, each once, in a fixed order."""
         wanted = [self.date, *self.text, self.url, self.title]
         return list(dict.fromkeys(c for c in wanted if c is not None))
+
+    def check_columns(self, available: Sequence[str], label: str) -> None:
+        """Raise :class:`ArgumentError` naming the columns the source lacks."""
+        missing = [c for c in self.columns if c not in available]
+        if missing:
+            raise ArgumentError(
+                f"{label} has no column {', '.join(map(repr, missing))}; "
+                f"its columns are {', '.join(map(repr, available))}"
+            )
 
 
 def _matches(columns: Sequence[str], pattern: str) -> nw.Expr:
