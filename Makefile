@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help setup report figures test lint format benchmark benchmark-corpus calibration clean
+.PHONY: help setup report figures test test-fast lint format benchmark benchmark-corpus calibration clean
 
 help: ## list the jobs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -25,8 +25,11 @@ report: $(STAMP) ## build data/processed/ and figures/ from data/raw/ (the main 
 figures: $(STAMP) ## rebuild figures/ only
 	$(VENV)/bin/cftf-analysis figures
 
-test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks)
+test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks, Spark, slow checks)
 	$(PY) -m pytest --nbmake tests cftf_analysis notebooks
+
+test-fast: $(STAMP) ## the quick loop: unit tests and doctests without Spark, notebooks or slow checks
+	$(PY) -m pytest -q -m "not slow and not spark" tests cftf_analysis
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -36,7 +39,8 @@ format: $(STAMP) ## apply ruff formatting and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-benchmark: $(STAMP) ## speed benchmarks: dates, loaders, cross-correlation, sensitivity (benchmarks/results/)
+benchmark: $(STAMP) ## speed benchmarks: import, dates, loaders, cross-correlation, sensitivity (benchmarks/results/)
+	$(PY) benchmarks/bench_import.py
 	$(PY) benchmarks/bench_dates.py
 	$(PY) benchmarks/bench_loaders.py
 	$(PY) benchmarks/bench_crosscorr.py

@@ -30,8 +30,8 @@ import scipy
 from scipy import stats
 
 from cftf_analysis.stats import crosscorr
-from cftf_analysis.stats._common import ar1_with_trend
 from cftf_analysis.stats.crosscorr import cross_correlation
+from cftf_analysis.stats.simulate import ar1_with_trend
 
 N, MAX_LAG, R, SEED = 60, 12, 10_000, 20160418
 RESULTS = Path(__file__).parent / "results" / "crosscorr.md"

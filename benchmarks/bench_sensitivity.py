@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 
 import cftf_analysis as cftf
-from cftf_analysis.stats._findings import _count_analysis
+from cftf_analysis.stats.steps import count_model_analysis
 
 HERE = Path(__file__).resolve().parent
 
 
 def main(n_draws: int = 1000) -> None:
     reports, indicators = cftf.load_reports(), cftf.load_indicators()
-    analysis = _count_analysis("territory", 0)
+    analysis = count_model_analysis("territory", 0)
     analysis(cftf.monthly_panel(reports, indicators))  # warm up imports
     t0 = time.perf_counter()
     res = cftf.sensitivity(

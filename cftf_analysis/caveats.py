@@ -12,14 +12,9 @@ print them as a bulleted list.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
-from cftf_analysis.errors import ArgumentError
+from cftf_analysis.options import CaveatKind, check_literal
 
 __all__ = ["CaveatKind", "data_caveats"]
-
-#: Which part of the data a trend is computed from.
-CaveatKind = Literal["reports", "indicators", "all"]
 
 _SHARED: tuple[str, ...] = (
     "Every row comes from public reporting, often read through a mirror, wire reprint or "
@@ -115,11 +110,7 @@ def data_caveats(kind: CaveatKind = "all") -> list[str]:
     ...     print(sentence)
     Estimates of the same quantity differ between producers, ...
     """
-    allowed = get_args(CaveatKind)
-    if kind not in allowed:
-        raise ArgumentError(
-            f"kind must be one of {', '.join(repr(a) for a in allowed)}; got {kind!r}"
-        )
+    check_literal(kind, CaveatKind, "kind")
     parts: list[tuple[str, ...]] = [_SHARED]
     if kind in ("reports", "all"):
         parts.append(_REPORTS)

@@ -42,14 +42,20 @@ import pandas as pd
 from cftf_analysis.errors import ArgumentError, DateParseError
 
 __all__ = [
+    "ACCEPTED_FORMS",
     "DATE_COLUMNS",
+    "DATE_PATTERN",
+    "MONTH_ABBR",
     "PRECISIONS",
     "PRECISION_DTYPE",
     "PROBLEM_COLUMNS",
+    "STRIP_CHARS",
+    "THIRDS",
     "YEAR_MAX",
     "YEAR_MIN",
     "DateInterval",
     "Precision",
+    "date_problem",
     "format_date_interval",
     "parse_date_interval",
 ]
@@ -67,10 +73,11 @@ PROBLEM_COLUMNS: tuple[str, ...] = ("row", "value", "problem")
 #: Years the parser accepts: the whole years that fit ``datetime64[ns]``.
 YEAR_MIN, YEAR_MAX = 1678, 2261
 #: Characters stripped from both ends of a value (ASCII white space and no-break space).
-_STRIP = " \t\n\r\f\v\xa0"
+STRIP_CHARS = " \t\n\r\f\v\xa0"
 # months per period of each fixed-length precision
 _MONTHS_PER = {"month": 1, "quarter": 3, "third": 4, "half": 6, "year": 12}
-_THIRDS = ("early", "mid", "late")
+#: The thirds of a year, in order (Jan-Apr, May-Aug, Sep-Dec).
+THIRDS = ("early", "mid", "late")
 # English month names, written out (calendar.month_name follows the locale)
 _MONTH_NAMES_EN = (
     "january",
@@ -86,8 +93,10 @@ _MONTH_NAMES_EN = (
     "november",
     "december",
 )
-_MONTH_ABBR = tuple(m[:3] for m in _MONTH_NAMES_EN)
-_ACCEPTED_FORMS = (
+#: Three-letter English month abbreviations, January first.
+MONTH_ABBR = tuple(m[:3] for m in _MONTH_NAMES_EN)
+#: The grammar in one line, appended to parse errors.
+ACCEPTED_FORMS = (
     "accepted forms: YYYY-MM-DD, YYYY-MM, YYYY, YYYY-Qn, YYYY-Hn, 'early|mid|late YYYY', "
     "'March 2016', '14 March 2016', or an interval A/B of YYYY-MM-DD, YYYY-MM or YYYY forms"
 )
@@ -105,15 +114,16 @@ def _point(p: str) -> str:
 
 _MONTH_NAMES = "|".join(
     _anycase(abbr) + (f"(?:{_anycase(full[3:])})?" if len(full) > 3 else "")
-    for abbr, full in zip(_MONTH_ABBR, _MONTH_NAMES_EN, strict=True)
+    for abbr, full in zip(MONTH_ABBR, _MONTH_NAMES_EN, strict=True)
 )
-_PATTERN = (
+#: The whole date grammar as one regular expression (the same in Python's re and RE2).
+DATE_PATTERN = (
     f"^(?:{_point('a')}(?:/{_point('b')})?"
     "|(?P<py>[0-9]{4})-(?:Q(?P<q>[0-9])|H(?P<h>[0-9]))"
-    f"|(?P<tw>{'|'.join(map(_anycase, _THIRDS))}) +(?P<ty>[0-9]{{4}})"
+    f"|(?P<tw>{'|'.join(map(_anycase, THIRDS))}) +(?P<ty>[0-9]{{4}})"
     f"|(?:(?P<nd>[0-9]{{1,2}}) +)?(?P<nm>{_MONTH_NAMES}) +(?P<ny>[0-9]{{4}}))$"
 )
-_REGEX = re.compile(_PATTERN)
+_REGEX = re.compile(DATE_PATTERN)
 
 
 class _Problem(Exception):
@@ -167,22 +177,22 @@ def _fields(text: str) -> tuple[date, date, str]:
         first = _day_span(num["py"], (n - 1) * k + 1, None)[0]
         return first, _last_day(first.year, n * k), kind
     if g["tw"] is not None:
-        first = _day_span(num["ty"], 4 * _THIRDS.index(g["tw"]) + 1, None)[0]
+        first = _day_span(num["ty"], 4 * THIRDS.index(g["tw"]) + 1, None)[0]
         return first, _last_day(first.year, first.month + 3), "third"
-    month = _MONTH_ABBR.index(g["nm"][:3]) + 1
+    month = MONTH_ABBR.index(g["nm"][:3]) + 1
     start, end = _day_span(num["ny"], month, num["nd"])
     return start, end, "day" if g["nd"] is not None else "month"
 
 
-def _problem_of(value: object) -> str | None:
+def date_problem(value: object) -> str | None:
     """Why ``value`` is not a date in the grammar (``None`` when it is one)."""
     if not isinstance(value, str):
         missing = value is None or (np.ndim(value) == 0 and bool(pd.isna(value)))
         return "empty value" if missing else f"not text ({type(value).__name__})"
-    if not value.strip(_STRIP):
+    if not value.strip(STRIP_CHARS):
         return "empty value"
     try:
-        _fields(value.strip(_STRIP))
+        _fields(value.strip(STRIP_CHARS))
     except _Problem as exc:
         return str(exc)
     return None
@@ -337,10 +347,10 @@ def parse_date_interval(text: str) -> DateInterval:
     ...
     cftf_analysis.errors.DateParseError: cannot parse date 'spring 2015': not in the ...
     """
-    problem = _problem_of(text)
+    problem = date_problem(text)
     if problem is not None:
-        raise DateParseError(f"cannot parse date {text!r}: {problem}; {_ACCEPTED_FORMS}")
-    start, end, precision = _fields(text.strip(_STRIP))
+        raise DateParseError(f"cannot parse date {text!r}: {problem}; {ACCEPTED_FORMS}")
+    start, end, precision = _fields(text.strip(STRIP_CHARS))
     return DateInterval(pd.Timestamp(start), pd.Timestamp(end), precision)  # type: ignore[arg-type]
 
 
@@ -392,7 +402,7 @@ def format_date_interval(interval: DateInterval) -> str:
     if p == "year":
         return f"{start.year:04d}"
     if p == "third":
-        return f"{_THIRDS[(start.month - 1) // 4]} {start.year:04d}"
+        return f"{THIRDS[(start.month - 1) // 4]} {start.year:04d}"
     n = (start.month - 1) // _MONTHS_PER[p] + 1
     return f"{start.year:04d}-{'Q' if p == 'quarter' else 'H'}{n}"
 

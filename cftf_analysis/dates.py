@@ -21,20 +21,20 @@ import pandas as pd
 import pyarrow as pa
 
 from cftf_analysis.date_intervals import (
-    _ACCEPTED_FORMS,
-    _MONTH_ABBR,
-    _PATTERN,
-    _STRIP,
-    _THIRDS,
+    ACCEPTED_FORMS,
     DATE_COLUMNS,
+    DATE_PATTERN,
+    MONTH_ABBR,
     PRECISION_DTYPE,
     PRECISIONS,
     PROBLEM_COLUMNS,
+    STRIP_CHARS,
+    THIRDS,
     YEAR_MAX,
     YEAR_MIN,
     DateInterval,
     Precision,
-    _problem_of,
+    date_problem,
     format_date_interval,
     parse_date_interval,
 )
@@ -93,10 +93,10 @@ def _vector_parse(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
             is_text = obj.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
             obj = obj.where(is_text, None)
         text = obj.astype(_STRING)
-    text = text.str.strip(_STRIP)
+    text = text.str.strip(STRIP_CHARS)
     blank = (text.str.len() == 0).to_numpy(dtype=bool, na_value=False)
     empty = missing | blank
-    g = text.str.extract(_PATTERN)
+    g = text.str.extract(DATE_PATTERN)
     g = g.mask(g == "")  # RE2 gives "" (Python's re gives None) for a group that took no part
 
     def has(col: str) -> np.ndarray:
@@ -115,7 +115,7 @@ def _vector_parse(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     iso, is_range, quarter, half = has("ay"), has("by"), has("q"), has("h")
     third, named, named_day = has("tw"), has("nm"), has("nd")
     ay, am, ad, by, bm, bd = (num(c) for c in ("ay", "am", "ad", "by", "bm", "bd"))
-    q, h, tw, mon = num("q"), num("h"), codes("tw", _THIRDS), codes("nm", _MONTH_ABBR) + 1
+    q, h, tw, mon = num("q"), num("h"), codes("tw", THIRDS), codes("nm", MONTH_ABBR) + 1
     a_month, a_day, b_month, b_day = has("am"), has("ad"), has("bm"), has("bd")
 
     # start and end as year, month and day; the end day defaults to the month's last day
@@ -182,7 +182,7 @@ def _problem_frame(values: pd.Series, bad: np.ndarray) -> pd.DataFrame:
         {
             "row": pd.Series(positions + 1, dtype="int64"),
             "value": pd.Series(raw, dtype=object),
-            "problem": pd.Series([_problem_of(v) or "not in the date grammar" for v in raw]),
+            "problem": pd.Series([date_problem(v) or "not in the date grammar" for v in raw]),
         },
         columns=list(PROBLEM_COLUMNS),
     ).astype({"problem": "str"})
@@ -290,7 +290,7 @@ def parse_date_intervals(
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         value = series.iloc[first]
-        problem = _problem_of(value) or "not in the date grammar"
+        problem = date_problem(value) or "not in the date grammar"
         others = np.flatnonzero(bad)[1:] + 1
         more = ""
         if len(others):
@@ -300,7 +300,7 @@ def parse_date_intervals(
                 f"unparseable dates: rows {listed})"
             )
         raise DateParseError(
-            f"cannot parse date {value!r}: {problem}{more}; {_ACCEPTED_FORMS}",
+            f"cannot parse date {value!r}: {problem}{more}; {ACCEPTED_FORMS}",
             file=file,
             row=first + 1,
             column=column,

@@ -48,6 +48,8 @@ __all__ = [
     "CcfMethod",
     "ChangePointModel",
     "ChangePointResampling",
+    "CorpusEngine",
+    "CorpusFreq",
     "CovType",
     "DateBasis",
     "Detrend",
@@ -116,6 +118,12 @@ FileKind = Literal["auto", "reports", "indicators", "events"]
 CaveatKind = Literal["reports", "indicators", "all"]
 #: Image formats :func:`cftf_analysis.figures.save_figure` writes.
 ImageFormat = Literal["png", "svg", "pdf"]
+
+# --- corpus -----------------------------------------------------------------------------------
+#: Engine that counts a news archive (``auto``: DuckDB for files, else the frame's own).
+CorpusEngine = Literal["auto", "duckdb", "polars", "pandas", "spark"]
+#: Period of corpus counts: day, week (Monday), month, quarter, year.
+CorpusFreq = Literal["D", "W-MON", "MS", "QS", "YS"]
 
 T = TypeVar("T")
 

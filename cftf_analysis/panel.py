@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
+from cftf_analysis.options import DateBasis, Interpolation, check_literal
 
-__all__ = ["DEFAULT_SERIES", "SeriesSpec", "month_weights", "monthly_panel"]
-
-Interpolation = Literal["linear", "step", "loglinear"]
-_INTERPOLATIONS = ("linear", "step", "loglinear")
+__all__ = [
+    "DEFAULT_SERIES",
+    "SeriesSpec",
+    "indicator_points",
+    "interpolate",
+    "month_number",
+    "month_weights",
+    "monthly_panel",
+    "series_rows",
+]
 
 
 class SeriesSpec(TypedDict, total=False):
@@ -38,7 +45,9 @@ DEFAULT_SERIES: dict[str, SeriesSpec] = {
 }
 
 
-def _month_number(ts: pd.Series) -> np.ndarray:
+def month_number(ts: pd.Series) -> np.ndarray:
+    """Months since year 0 (``year * 12 + month - 1``) of each timestamp: consecutive
+    months are consecutive integers."""
     return (ts.dt.year.to_numpy() * 12 + ts.dt.month.to_numpy() - 1).astype(np.int64)
 
 
@@ -73,7 +82,7 @@ def month_weights(start: pd.Series, end: pd.Series) -> pd.DataFrame:
     """
     if start.isna().any() or end.isna().any():
         raise AnalysisError("month_weights needs known start and end dates for every row")
-    m0, m1 = _month_number(start), _month_number(end)
+    m0, m1 = month_number(start), month_number(end)
     counts = m1 - m0 + 1
     row = np.repeat(np.arange(len(start)), counts)
     offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -107,8 +116,28 @@ def series_rows(indicators: pd.DataFrame, spec: SeriesSpec) -> pd.DataFrame:
     return indicators[mask.to_numpy(dtype=bool)]
 
 
-def _indicator_points(indicators: pd.DataFrame, name: str, spec: SeriesSpec) -> pd.DataFrame:
-    """One point per month for a series: value, low, high, derived flag."""
+def indicator_points(indicators: pd.DataFrame, name: str, spec: SeriesSpec) -> pd.DataFrame:
+    """One reported point per month for a panel series.
+
+    Each level row of the series is placed in the month holding the midpoint
+    of its period; a range without a point value enters at the middle of its
+    range. When several rows fall in one month, a reported figure beats a
+    derived one, then the most precise period, then the latest published.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``month`` (month start): ``estimate``, ``lo``, ``hi``
+        (equal to ``estimate`` for point figures), ``derived`` and
+        ``source_index`` (the row's index label in ``indicators``).
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> pts = indicator_points(cftf.load_indicators(), "territory", DEFAULT_SERIES["territory"])
+    >>> len(pts), pts.index.min().strftime("%Y-%m")
+    (7, '2015-01')
+    """
     rows = series_rows(indicators, spec).copy()
     if rows.empty:
         raise AnalysisError(f"no level rows for panel series '{name}' ({dict(spec)})")
@@ -128,14 +157,29 @@ def _indicator_points(indicators: pd.DataFrame, name: str, spec: SeriesSpec) -> 
     return rows[["month", "estimate", "lo", "hi", "derived", "source_index"]].set_index("month")
 
 
-def _interpolate(points: pd.Series, grid: pd.DatetimeIndex, how: str) -> pd.Series:
+def interpolate(points: pd.Series, grid: pd.DatetimeIndex, how: Interpolation) -> pd.Series:
+    """Fill a monthly grid between known points; nothing is extrapolated.
+
+    ``how`` is ``"linear"`` (straight line in time), ``"step"`` (last value
+    carried forward) or ``"loglinear"`` (constant growth rate). Months before
+    the first or after the last known point stay missing.
+
+    Examples
+    --------
+    >>> grid = pd.date_range("2015-01-01", periods=4, freq="MS")
+    >>> pts = pd.Series([1.0, 4.0], index=grid[[0, 3]])
+    >>> interpolate(pts, grid, "linear").tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    >>> interpolate(pts, grid, "step").tolist()
+    [1.0, 1.0, 1.0, 4.0]
+    """
     known = points.dropna()
     out = pd.Series(np.nan, index=grid)
     if known.empty:
         return out
     inside = (grid >= known.index.min()) & (grid <= known.index.max())
-    x_known = _month_number(known.index.to_series())
-    x_grid = _month_number(grid.to_series())[inside]
+    x_known = month_number(known.index.to_series())
+    x_grid = month_number(grid.to_series())[inside]
     if how == "step":
         pos = np.searchsorted(x_known, x_grid, side="right") - 1
         out[inside] = known.to_numpy()[pos]
@@ -156,7 +200,7 @@ def monthly_panel(
     end: str | pd.Timestamp | None = None,
     interpolation: Interpolation = "linear",
     series: Mapping[str, SeriesSpec] | None = None,
-    date: Literal["published", "defection"] = "published",
+    date: DateBasis = "published",
     coverage: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Build one row per month with report counts and indicator series.
@@ -219,12 +263,8 @@ def monthly_panel(
             month  revenue_total
     ...
     """
-    if interpolation not in _INTERPOLATIONS:
-        raise ArgumentError(
-            f"interpolation must be one of {', '.join(_INTERPOLATIONS)}; got {interpolation!r}"
-        )
-    if date not in ("published", "defection"):
-        raise ArgumentError(f"date must be 'published' or 'defection'; got {date!r}")
+    check_literal(interpolation, Interpolation, "interpolation")
+    check_literal(date, DateBasis, "date")
     spans = reports[[f"{date}_start", f"{date}_end"]]
     known = spans.notna().all(axis=1)
     if not known.all():
@@ -248,10 +288,10 @@ def monthly_panel(
     out["n_reports"] = by_month["weight"].reindex(grid, fill_value=0.0)
     out["n_reports_financial"] = by_month["financial"].reindex(grid, fill_value=0.0)
     for name, spec in (DEFAULT_SERIES if series is None else series).items():
-        points = _indicator_points(indicators, name, spec)
-        out[name] = _interpolate(points["estimate"], grid, interpolation)
-        out[f"{name}_low"] = _interpolate(points["lo"], grid, interpolation)
-        out[f"{name}_high"] = _interpolate(points["hi"], grid, interpolation)
+        points = indicator_points(indicators, name, spec)
+        out[name] = interpolate(points["estimate"], grid, interpolation)
+        out[f"{name}_low"] = interpolate(points["lo"], grid, interpolation)
+        out[f"{name}_high"] = interpolate(points["hi"], grid, interpolation)
         out[f"{name}_observed"] = grid.isin(points.index)
         derived = points["derived"].astype(bool).reindex(grid, fill_value=False)
         out[f"{name}_derived"] = derived.to_numpy(dtype=bool)

@@ -114,7 +114,7 @@ def run_report(
     progress
         Called with a short message before each step.
     """
-    from cftf_analysis.stats.summary import run_battery
+    from cftf_analysis.stats.battery import run_battery
 
     say = progress or (lambda _msg: None)
     if out_dir is None:
@@ -141,29 +141,27 @@ def run_report(
     )
     out.results += [write_csv(battery.summary, processed_dir / "results.csv")]
     out.results += [write_parquet(battery.summary, processed_dir / "results.parquet")]
-    details = {
-        "ccf": battery.ccf,
-        "granger": battery.granger,
-        "event_effects": battery.event_effects,
-        "motive_trends": battery.motive_trends,
-    }
-    if battery.change_points is not None:
-        details["change_point_segments"] = battery.change_points.segments
-    for name, frame in details.items():
-        if not frame.empty:
-            out.results.append(write_csv(frame, processed_dir / "results" / f"{name}.csv"))
-    for ind, res in battery.sensitivity.items():
-        out.results.append(
-            write_csv(res.draws, processed_dir / "results" / f"sensitivity_{ind}.csv")
-        )
+    out.results += _write_step_tables(battery, processed_dir / "results")
     if figures:
         from cftf_analysis.figures.catalog import render_figures
 
         say("drawing figures")
-        records = render_figures(battery, frames, figures_dir, progress=say)
+        records = render_figures(battery, figures_dir, progress=say)
         out.figures = [p for r in records for p in r.paths]
         out.summary = _write_summary_md(battery, records, figures_dir / "summary.md")
     return out
+
+
+def _write_step_tables(battery, folder: Path) -> list[Path]:
+    """Each step's detailed table (if it names one) and its other tables, as CSV."""
+    paths = []
+    for name, step in battery.steps.items():
+        result = battery[name]
+        if step.table_name is not None and not result.table.empty:
+            paths.append(write_csv(result.table, folder / f"{step.table_name}.csv"))
+        for table_name, table in result.tables.items():
+            paths.append(write_csv(table, folder / f"{table_name}.csv"))
+    return paths
 
 
 def _read_coverage(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -198,10 +196,10 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _write_summary_md(battery, records, path: Path) -> Path:
-    from cftf_analysis.stats.summary import SUMMARY_COLUMNS
+    from cftf_analysis.stats.findings import FINDING_COLUMNS
 
     # the table a reader scans; method and caveat stay in results.csv
-    shown = [c for c in SUMMARY_COLUMNS if c not in ("method", "indicator", "caveat")]
+    shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
     table = battery.summary[shown]
     parts = [
         "# cftf_analysis report",

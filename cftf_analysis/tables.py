@@ -19,12 +19,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
 
 from cftf_analysis.errors import ArgumentError, DataValidationError
+from cftf_analysis.options import DateBasis, Frequency, check_int, check_literal
 from cftf_analysis.panel import month_weights
 from cftf_analysis.vocab import MOTIVES
 
@@ -56,8 +56,6 @@ EVENT_KEY_COLUMNS: list[str] = [
 #: (a reason for joining, not for leaving).
 DEFAULT_MOTIVES: tuple[str, ...] = tuple(m for m in MOTIVES if m != "joined_for_money")
 
-DateBasis = Literal["published", "defection"]
-Frequency = Literal["MS", "QS", "6MS", "YS"]
 _MONTHS_PER_PERIOD = {"MS": 1, "QS": 3, "6MS": 6, "YS": 12}
 
 
@@ -69,12 +67,6 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
             file="<DataFrame>",
             column=missing[0],
         )
-
-
-def _choice(value: object, allowed: Sequence[str], name: str) -> None:
-    if value not in allowed:
-        listed = ", ".join(repr(a) for a in allowed)
-        raise ArgumentError(f"{name}={value!r} is not allowed; use one of {listed}")
 
 
 def _month_start(value: object) -> pd.Timestamp:
@@ -132,7 +124,7 @@ def report_count_spread(
     >>> bool((spread["n_certain"] <= spread["n_reports"] + 1e-9).all())
     True
     """
-    _choice(date, get_args(DateBasis), "date")
+    check_literal(date, DateBasis, "date")
     cols = [f"{date}_start", f"{date}_end"]
     _require(reports, cols, "reports")
     known = reports[cols].notna().all(axis=1)
@@ -217,10 +209,10 @@ def motive_shares(
     >>> int(shares.groupby("period")["n_reports"].first().sum()) == len(reports)
     True
     """
-    _choice(freq, tuple(_MONTHS_PER_PERIOD), "freq")
+    check_literal(freq, Frequency, "freq")
     motives = list(motives)
     for m in motives:
-        _choice(m, MOTIVES, "motive")
+        check_literal(m, MOTIVES, "motive")
     if not motives:
         raise ArgumentError("motives must name at least one motive")
     flags = [f"motive_{m}" for m in motives]
@@ -289,8 +281,7 @@ def lagged_pairs(panel: pd.DataFrame, *, x: str, y: str = "n_reports", lag: int)
     >>> int(pairs["x_observed"].sum())
     6
     """
-    if isinstance(lag, bool) or not isinstance(lag, int | np.integer):
-        raise ArgumentError(f"lag must be an integer number of months, got {lag!r}")
+    check_int(lag, "lag")
     _require(panel, ["month", x, y], "panel")
     months = pd.DatetimeIndex(pd.to_datetime(panel["month"])).to_period("M")
     if months.has_duplicates:

@@ -1,15 +1,45 @@
-"""Shared fixtures: a seeded random generator and a non-interactive backend."""
+"""Shared fixtures: a seeded generator, the Agg backend, bundled data, closed figures."""
 
 from __future__ import annotations
 
 import matplotlib
-import numpy as np
-import pytest
 
 matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+import cftf_analysis as cftf
 
 
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded generator so that every simulated test is reproducible."""
     return np.random.default_rng(20160418)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test opened, so that no test leaks memory into the next."""
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def bundled_reports() -> pd.DataFrame:
+    """The bundled reports (do not modify: shared by the whole session)."""
+    return cftf.load_reports()
+
+
+@pytest.fixture(scope="session")
+def bundled_indicators() -> pd.DataFrame:
+    """The bundled indicators (do not modify: shared by the whole session)."""
+    return cftf.load_indicators()
+
+
+@pytest.fixture(scope="session")
+def bundled_events() -> pd.DataFrame:
+    """The bundled events (do not modify: shared by the whole session)."""
+    return cftf.load_events()

@@ -79,7 +79,9 @@ def test_report_caveats_stay_out_of_indicator_caveats() -> None:
 
 @pytest.mark.parametrize("bad", ["Reports", "events", "", None, 1])
 def test_bad_kind_raises(bad: object) -> None:
-    with pytest.raises(ArgumentError, match=r"kind must be one of 'reports', 'indicators', 'all'"):
+    with pytest.raises(
+        ArgumentError, match=r"is not allowed; use one of 'reports', 'indicators', 'all'"
+    ):
         data_caveats(bad)  # type: ignore[arg-type]
     with pytest.raises(CftfError):
         data_caveats(bad)  # type: ignore[arg-type]

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from cftf_analysis import config
 from cftf_analysis.dates import (
-    _PATTERN,
     DATE_COLUMNS,
+    DATE_PATTERN,
     PRECISION_DTYPE,
     PROBLEM_COLUMNS,
     DateInterval,
@@ -443,7 +443,7 @@ def valid_texts(draw: st.DrawFn) -> str:
 
 
 # strings matching the grammar's shape, including impossible months, days and quarters
-SHAPED = st.from_regex(_PATTERN, fullmatch=True)
+SHAPED = st.from_regex(DATE_PATTERN, fullmatch=True)
 JUNK = st.text(alphabet="0123456789-/ QHqhMarchyEIlt\t\n\xa0\u0663", max_size=24)
 ANY_VALUE = st.one_of(valid_texts(), SHAPED, JUNK, st.none(), st.just(""))
 
@@ -489,6 +489,7 @@ def test_formatting_is_idempotent(text: str) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(values=st.lists(ANY_VALUE, max_size=30), allow_empty=st.booleans())
+@pytest.mark.slow
 def test_vectorised_equals_scalar(values: list[str | None], allow_empty: bool) -> None:
     expected_bad = []
     rows = []
@@ -519,6 +520,7 @@ def test_vectorised_equals_scalar(values: list[str | None], allow_empty: bool) -
 
 @settings(max_examples=150, deadline=None)
 @given(value=ANY_VALUE)
+@pytest.mark.slow
 def test_problem_text_matches_scalar_error(value: str | None) -> None:
     problems = find_date_problems([value])
     try:

@@ -89,7 +89,10 @@ def test_interpolation_choices(data, how):
 
 
 def test_bad_interpolation(data):
-    with pytest.raises(ArgumentError, match="linear, step, loglinear"):
+    with pytest.raises(
+        ArgumentError,
+        match="interpolation='cubic' is not allowed; use one of 'linear', 'step', 'loglinear'",
+    ):
         cftf.monthly_panel(*data, interpolation="cubic")
 
 

@@ -15,7 +15,7 @@ from cftf_analysis import config
 from cftf_analysis._io import write_csv
 from cftf_analysis.cli import app
 from cftf_analysis.figures.catalog import FIGURES
-from cftf_analysis.stats.summary import SUMMARY_COLUMNS
+from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
 
 runner = CliRunner()
 
@@ -39,6 +39,7 @@ def two_runs(tmp_path_factory):
     return roots
 
 
+@pytest.mark.slow
 def test_report_writes_every_output(two_runs):
     root = two_runs[0]
     processed = root / "data" / "processed"
@@ -57,6 +58,7 @@ def test_report_writes_every_output(two_runs):
     assert not [p for p in root.rglob("*.tmp")]
 
 
+@pytest.mark.slow
 def test_two_runs_are_byte_identical(two_runs):
     a, b = (digests(root) for root in two_runs)
     assert a.keys() == b.keys()
@@ -64,6 +66,7 @@ def test_two_runs_are_byte_identical(two_runs):
     assert a == b
 
 
+@pytest.mark.slow
 def test_raw_data_untouched_by_report(two_runs):
     datapackage = (config.RAW_DIR / "datapackage.json").read_text()
     for resource in ("defection_reports.csv", "indicators.csv", "events.csv"):
@@ -104,6 +107,7 @@ def test_validate_clean_file_exits_0():
     assert "no problems" in result.output
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_debug_shows_traceback(tmp_path):
     bad = tmp_path / "reports.csv"
     bad.write_text("report_id\nR1\n")
@@ -132,6 +136,7 @@ def test_every_command_has_help(command):
     assert result.exit_code == 0 and "Usage" in result.output
 
 
+@pytest.mark.slow
 def test_corpus_command_and_report_with_coverage(tmp_path):
     months = pd.date_range("2014-01-01", "2018-12-01", freq="MS")
     rows = []
@@ -166,3 +171,22 @@ def test_corpus_command_and_report_with_coverage(tmp_path):
     results = pd.read_csv(out / "data" / "processed" / "results.csv")
     model_rows = results[results["finding"].str.startswith("reports per month")]
     assert model_rows["caveat"].str.contains("offset: log of articles").all()
+
+
+def test_a_registered_step_reaches_results_csv(tmp_path):
+    """A statistic added by registering one step appears in results.csv and results/."""
+    from cftf_analysis.report import run_report
+    from cftf_analysis.stats.battery import register_step, unregister_step
+    from tests.stats.test_battery import ToyStep
+
+    register_step(ToyStep())
+    try:
+        run_report(out_dir=tmp_path, n_draws=2, figures=False)
+    finally:
+        unregister_step("toy")
+    processed = tmp_path / "data" / "processed"
+    results = pd.read_csv(processed / "results.csv")
+    toy = results[results["finding"].str.startswith("toy:")]
+    assert toy["indicator"].tolist() == ["revenue_total", "territory"]
+    detail = pd.read_csv(processed / "results" / "toy.csv")
+    assert detail["mean"].tolist() == pytest.approx(toy["estimate"].tolist())

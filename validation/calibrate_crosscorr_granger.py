@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cftf_analysis.stats._common import ar1_with_trend
 from cftf_analysis.stats.crosscorr import cross_correlation
 from cftf_analysis.stats.granger import GRANGER_TESTS, granger_test
+from cftf_analysis.stats.simulate import ar1_with_trend
 
 N, PHI, SLOPE_SD, ALPHA, MAX_LAG, GRANGER_MAX_LAG = 60, 0.6, 0.1, 0.05, 12, 4
 BAND = (0.03, 0.07)

@@ -23,7 +23,7 @@ from cftf_analysis.corpus.count import (
     corpus_summary,
     count_corpus,
 )
-from cftf_analysis.corpus.dates import DATE_TEXT_PATTERN, FREQS
+from cftf_analysis.corpus.dates import DATE_TEXT_PATTERN
 from cftf_analysis.corpus.terms import (
     DEFAULT_DEFECTION_TERMS,
     DEFAULT_TOPIC_TERMS,
@@ -42,7 +42,6 @@ __all__ = [
     "DEFAULT_TOPIC_TERMS",
     "DEFECTION_TERMS_AR",
     "DEFECTION_TERMS_EN",
-    "FREQS",
     "SUMMARY_COLUMNS",
     "TOPIC_TERMS_AR",
     "TOPIC_TERMS_EN",

@@ -24,16 +24,12 @@ Seconds and fractions never move the date, so they are not read.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import pandas as pd
 
-from cftf_analysis.errors import ArgumentError
+from cftf_analysis.options import CorpusFreq as Freq
+from cftf_analysis.options import check_literal
 
-__all__ = ["DATE_TEXT_PATTERN", "FREQS", "OFFSET_PATTERN", "Freq", "complete_periods"]
-
-Freq = Literal["D", "W-MON", "MS", "QS", "YS"]
-FREQS: tuple[str, ...] = get_args(Freq)
+__all__ = ["DATE_TEXT_PATTERN", "OFFSET_PATTERN", "Freq", "complete_periods"]
 #: Engine-neutral names of the period units (DuckDB/Spark/polars differ).
 FREQ_UNIT: dict[str, str] = {
     "D": "day",
@@ -60,9 +56,7 @@ OFFSET_PATTERN = r"([+-])([0-9]{2}):?([0-9]{2})?\z"
 
 def check_freq(freq: str) -> str:
     """Validate ``freq`` and return it."""
-    if freq not in FREQS:
-        raise ArgumentError(f"freq must be one of {', '.join(map(repr, FREQS))}; got {freq!r}")
-    return freq
+    return check_literal(freq, Freq, "freq")
 
 
 def complete_periods(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:

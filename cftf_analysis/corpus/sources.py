@@ -12,14 +12,14 @@ import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from cftf_analysis.errors import ArgumentError
+from cftf_analysis.options import CorpusEngine as Engine
+from cftf_analysis.options import check_literal
 
-__all__ = ["ENGINES", "Engine", "Source", "resolve_engine", "resolve_source"]
+__all__ = ["Engine", "Source", "resolve_engine", "resolve_source"]
 
-Engine = Literal["auto", "duckdb", "polars", "pandas", "spark"]
-ENGINES: tuple[str, ...] = get_args(Engine)
 FileFormat = Literal["parquet", "csv", "json"]
 
 _SUFFIXES: dict[str, FileFormat] = {
@@ -141,10 +141,7 @@ _ACCEPTS = {
 
 def resolve_engine(engine: str, source: Source) -> str:
     """The engine that runs ``source``: ``auto`` is DuckDB for files, else the frame's own."""
-    if engine not in ENGINES:
-        raise ArgumentError(
-            f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}"
-        )
+    check_literal(engine, Engine, "engine")
     chosen = _NATIVE[source.kind] if engine == "auto" else engine
     if source.kind not in _ACCEPTS[chosen]:
         raise ArgumentError(

@@ -15,16 +15,21 @@ Examples
 --------
 >>> import matplotlib.pyplot as plt
 >>> import cftf_analysis as cftf
->>> from cftf_analysis import figures
->>> from cftf_analysis.tables import report_count_spread
 >>> fig, ax = plt.subplots()
->>> figures.plot_report_counts(report_count_spread(cftf.load_reports()), ax=ax) is ax
+>>> cftf.plot_report_counts(cftf.report_count_spread(cftf.load_reports()), ax=ax) is ax
 True
 >>> plt.close(fig)
 """
 
 from __future__ import annotations
 
+from cftf_analysis.figures.catalog import (
+    FIGURES,
+    FigureRecord,
+    FigureSpec,
+    make_figure,
+    render_figures,
+)
 from cftf_analysis.figures.changepoints import plot_change_points
 from cftf_analysis.figures.crosscorr import cross_correlation_figure, plot_cross_correlation
 from cftf_analysis.figures.effects import plot_rate_ratios, term_label
@@ -55,6 +60,7 @@ from cftf_analysis.figures.timeline import (
 
 __all__ = [
     "BUNDLED_MAJOR_EVENTS",
+    "FIGURES",
     "LINESTYLES",
     "MARKERS",
     "MOTIVE_LABELS",
@@ -65,8 +71,11 @@ __all__ = [
     "SOURCE_ALL",
     "SOURCE_INDICATORS",
     "SOURCE_REPORTS",
+    "FigureRecord",
+    "FigureSpec",
     "add_source",
     "cross_correlation_figure",
+    "make_figure",
     "plot_change_points",
     "plot_cross_correlation",
     "plot_indicator",
@@ -75,6 +84,7 @@ __all__ = [
     "plot_rate_ratios",
     "plot_report_counts",
     "plot_sensitivity",
+    "render_figures",
     "report_theme",
     "save_figure",
     "sensitivity_figure",

@@ -1,9 +1,21 @@
 """The report's figures: what to draw, how to caption it, and where to save it.
 
-:func:`render_figures` draws every figure of the report from a
-:class:`~cftf_analysis.stats.summary.Battery` and the loaded frames, saves
-each as PNG (300 dpi) and SVG, and returns one :class:`FigureRecord` each,
-whose one-sentence caption is computed from the same tables the figure shows.
+:data:`FIGURES` lists the report's figures in order, each a
+:class:`FigureSpec` whose builder draws it from a
+:class:`~cftf_analysis.stats.battery.Battery` (reading the steps' results by
+name) and writes a one-sentence caption computed from the same tables the
+figure shows. :func:`make_figure` draws one; :func:`render_figures` draws,
+saves (PNG at 300 dpi and SVG) and captions them all.
+
+Examples
+--------
+>>> import cftf_analysis as cftf
+>>> battery = cftf.run_battery(cftf.load_reports(), cftf.load_indicators(),
+...                            steps=["change_points"])
+>>> fig, caption = make_figure("change_points", battery)
+>>> caption.startswith("Optimal Poisson segmentation")
+True
+>>> import matplotlib.pyplot as plt; plt.close(fig)
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cftf_analysis.errors import ArgumentError
 from cftf_analysis.figures.changepoints import plot_change_points
 from cftf_analysis.figures.crosscorr import cross_correlation_figure
 from cftf_analysis.figures.effects import plot_rate_ratios
@@ -32,9 +45,10 @@ from cftf_analysis.figures.theme import (
     save_figure,
 )
 from cftf_analysis.figures.timeline import BUNDLED_MAJOR_EVENTS, timeline_figure
+from cftf_analysis.stats.battery import Battery
 from cftf_analysis.tables import motive_shares
 
-__all__ = ["FigureRecord", "render_figures"]
+__all__ = ["FIGURES", "FigureRecord", "FigureSpec", "make_figure", "render_figures"]
 
 _LABELS = {
     "revenue_usd10m_lag0": "Revenue (per USD 10M/month)",
@@ -52,15 +66,32 @@ class FigureRecord:
     paths: list[Path] = field(default_factory=list)
 
 
-def _peak_rows(battery) -> pd.DataFrame:
-    s = battery.summary
-    return s[s["finding"].str.contains("strongest cross-correlation")].set_index("indicator")
+@dataclass(frozen=True)
+class FigureSpec:
+    """One report figure: its file stem, title, builder and the steps it reads.
+
+    ``build(battery)`` returns the Figure and its caption; the figure is drawn
+    only when every step in ``requires`` ran and produced a table or a model.
+    """
+
+    name: str
+    title: str
+    build: Callable[[Battery], tuple[Figure, str]]
+    requires: tuple[str, ...] = ()
 
 
-def _timeline(battery, frames) -> tuple[Figure, str]:
-    panel, events = battery.panel, frames["events"]
-    known = [e for e in BUNDLED_MAJOR_EVENTS if e in set(events["event_id"])]
-    fig = timeline_figure(panel, reports=frames["reports"], events=events, event_ids=known)
+def _peak_rows(battery: Battery) -> pd.DataFrame:
+    return battery["ccf"].rows.set_index("indicator")
+
+
+def _timeline(battery: Battery) -> tuple[Figure, str]:
+    panel, events = battery.panel, battery.events
+    known = (
+        [e for e in BUNDLED_MAJOR_EVENTS if e in set(events["event_id"])]
+        if events is not None
+        else []
+    )
+    fig = timeline_figure(panel, reports=battery.reports, events=events, event_ids=known)
     peak = panel.loc[panel["n_reports"].idxmax()]
     parts = [
         f"Monthly defection reports (bars; whiskers: the range imprecise dates allow) peak at "
@@ -81,8 +112,9 @@ def _timeline(battery, frames) -> tuple[Figure, str]:
     return fig, "; ".join(parts) + "; numbered lines are dated finance and military events."
 
 
-def _ccf(battery, frames) -> tuple[Figure, str]:
-    tables = {ind: g.drop(columns="indicator") for ind, g in battery.ccf.groupby("indicator")}
+def _ccf(battery: Battery) -> tuple[Figure, str]:
+    ccf = battery["ccf"].table
+    tables = {ind: g.drop(columns="indicator") for ind, g in ccf.groupby("indicator")}
     fig = cross_correlation_figure(tables)
     peaks = _peak_rows(battery)
     text = ", ".join(
@@ -96,7 +128,7 @@ def _ccf(battery, frames) -> tuple[Figure, str]:
     )
 
 
-def _scatter(battery, frames) -> tuple[Figure, str]:
+def _scatter(battery: Battery) -> tuple[Figure, str]:
     peaks = _peak_rows(battery)
     fig, axes = plt.subplots(1, len(peaks), figsize=(PAGE_WIDTH, 3.4), layout="constrained")
     axes = [axes] if len(peaks) == 1 else list(axes)
@@ -113,8 +145,8 @@ def _scatter(battery, frames) -> tuple[Figure, str]:
     )
 
 
-def _motives(battery, frames) -> tuple[Figure, str]:
-    reports = frames["reports"]
+def _motives(battery: Battery) -> tuple[Figure, str]:
+    reports = battery.reports
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6), layout="constrained")
     plot_motive_shares(motive_shares(reports), ax=ax)
     add_source(fig, SOURCE_REPORTS)
@@ -127,8 +159,8 @@ def _motives(battery, frames) -> tuple[Figure, str]:
     )
 
 
-def _change_points(battery, frames) -> tuple[Figure, str]:
-    cp = battery.change_points
+def _change_points(battery: Battery) -> tuple[Figure, str]:
+    cp = battery["change_points"].models["change_points"]
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
     series = battery.panel.set_index("month")[battery.counts].dropna()
     ylabel = {"n_reports": "Defection reports per month"}.get(
@@ -146,7 +178,8 @@ def _change_points(battery, frames) -> tuple[Figure, str]:
     )
 
 
-def _rate_ratios(battery, frames) -> tuple[Figure, str]:
+def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
+    count_models = battery["count_model"].models
     tidy = pd.concat(
         [
             m.tidy().assign(
@@ -154,7 +187,7 @@ def _rate_ratios(battery, frames) -> tuple[Figure, str]:
                     d["term"] != "trend", f"trend ({ind} model)"
                 )
             )
-            for ind, m in battery.count_models.items()
+            for ind, m in count_models.items()
         ],
         ignore_index=True,
     )
@@ -163,7 +196,7 @@ def _rate_ratios(battery, frames) -> tuple[Figure, str]:
         **_LABELS,
         **{
             f"trend ({i} model)": f"Trend per month ({i.split('_')[0]} model)"
-            for i in battery.count_models
+            for i in count_models
         },
     }
     plot_rate_ratios(tidy, labels=labels, ax=ax)
@@ -180,12 +213,11 @@ def _rate_ratios(battery, frames) -> tuple[Figure, str]:
     )
 
 
-def _sensitivity(battery, frames) -> tuple[Figure, str]:
-    draws = pd.concat([r.draws for r in battery.sensitivity.values()], ignore_index=True)
-    observed = pd.concat([r.summary for r in battery.sensitivity.values()], ignore_index=True)
-    labels = {
-        f"{ind}_irr": f"{ind.split('_')[0].capitalize()} rate ratio" for ind in battery.sensitivity
-    }
+def _sensitivity(battery: Battery) -> tuple[Figure, str]:
+    results = battery["sensitivity"].models
+    draws = pd.concat([r.draws for r in results.values()], ignore_index=True)
+    observed = pd.concat([r.summary for r in results.values()], ignore_index=True)
+    labels = {f"{ind}_irr": f"{ind.split('_')[0].capitalize()} rate ratio" for ind in results}
     fig = sensitivity_figure(draws, observed=observed, labels=labels)
     text = "; ".join(
         f"{row['finding'].split('_')[0]} {row['estimate_q025']:.2f}-{row['estimate_q975']:.2f} "
@@ -200,46 +232,68 @@ def _sensitivity(battery, frames) -> tuple[Figure, str]:
     )
 
 
-#: name -> (title, builder); the order is the report's order.
-FIGURES: dict[str, tuple[str, Callable]] = {
-    "timeline": ("Timeline: reports, revenue, territory and events", _timeline),
-    "cross_correlation": ("Prewhitened cross-correlation by lag", _ccf),
-    "lagged_scatter": ("Reports against lagged indicators", _scatter),
-    "motive_shares": ("Motives cited over time", _motives),
-    "change_points": ("Change points in monthly reports", _change_points),
-    "rate_ratios": ("Count-model rate ratios", _rate_ratios),
-    "sensitivity": ("Sensitivity to imprecise dates and ranged figures", _sensitivity),
+#: The report's figures by file stem, in the report's order.
+FIGURES: dict[str, FigureSpec] = {
+    spec.name: spec
+    for spec in (
+        FigureSpec("timeline", "Timeline: reports, revenue, territory and events", _timeline),
+        FigureSpec("cross_correlation", "Prewhitened cross-correlation by lag", _ccf, ("ccf",)),
+        FigureSpec("lagged_scatter", "Reports against lagged indicators", _scatter, ("ccf",)),
+        FigureSpec("motive_shares", "Motives cited over time", _motives),
+        FigureSpec(
+            "change_points",
+            "Change points in monthly reports",
+            _change_points,
+            ("change_points",),
+        ),
+        FigureSpec("rate_ratios", "Count-model rate ratios", _rate_ratios, ("count_model",)),
+        FigureSpec(
+            "sensitivity",
+            "Sensitivity to imprecise dates and ranged figures",
+            _sensitivity,
+            ("sensitivity",),
+        ),
+    )
 }
 
 
+def make_figure(name: str, battery: Battery) -> tuple[Figure, str]:
+    """Draw the report figure ``name`` (a key of :data:`FIGURES`) in the report theme.
+
+    Returns the Figure and its caption. Raises
+    :class:`~cftf_analysis.errors.ArgumentError` for an unknown name or when a
+    step the figure reads did not run.
+    """
+    spec = FIGURES.get(name)
+    if spec is None:
+        raise ArgumentError(f"name={name!r} is not allowed; use one of {', '.join(FIGURES)}")
+    missing = [s for s in spec.requires if not battery.has(s)]
+    if missing:
+        raise ArgumentError(f"figure {name!r} needs the battery step(s) {', '.join(missing)}")
+    with report_theme():
+        return spec.build(battery)
+
+
 def render_figures(
-    battery,
-    frames: dict[str, pd.DataFrame],
+    battery: Battery,
     figures_dir: str | os.PathLike[str],
     *,
     progress: Callable[[str], None] | None = None,
 ) -> list[FigureRecord]:
     """Draw, caption and save every report figure (PNG at 300 dpi and SVG).
 
-    Figures whose inputs are missing (a test that could not run) are skipped.
+    Figures whose inputs are missing (a step that did not run) are skipped.
     """
     say = progress or (lambda _msg: None)
     folder = Path(figures_dir)
     records = []
-    needs = {
-        "cross_correlation": not battery.ccf.empty,
-        "lagged_scatter": not battery.ccf.empty,
-        "change_points": battery.change_points is not None,
-        "rate_ratios": bool(battery.count_models),
-        "sensitivity": bool(battery.sensitivity),
-    }
-    for name, (title, build) in FIGURES.items():
-        if not needs.get(name, True):
+    for name, spec in FIGURES.items():
+        if not all(battery.has(s) for s in spec.requires):
             continue
         say(f"figure: {name}")
         with report_theme():
-            fig, caption = build(battery, frames)
+            fig, caption = spec.build(battery)
             paths = save_figure(fig, folder / name)
         plt.close(fig)
-        records.append(FigureRecord(name=name, title=title, caption=caption, paths=paths))
+        records.append(FigureRecord(name=name, title=spec.title, caption=caption, paths=paths))
     return records

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,10 +22,10 @@ from cftf_analysis.figures.theme import (
     add_source,
     report_theme,
 )
+from cftf_analysis.options import SensitivityValue, check_literal
 
 __all__ = ["plot_sensitivity", "sensitivity_figure"]
 
-Value = Literal["estimate", "p_value"]
 Observed = float | pd.DataFrame | None
 
 
@@ -53,7 +52,7 @@ def plot_sensitivity(
     *,
     observed: Observed = None,
     finding: str | None = None,
-    value: Value = "estimate",
+    value: SensitivityValue = "estimate",
     alpha: float = 0.05,
     xlabel: str | None = None,
     legend: bool = True,
@@ -109,8 +108,7 @@ def plot_sensitivity(
     >>> plt.close(fig)
     """
     require_columns(draws, ["draw", "finding", "estimate", "p_value"], "draws")
-    if value not in ("estimate", "p_value"):
-        raise ArgumentError(f"value={value!r} is not allowed; use one of 'estimate', 'p_value'")
+    check_literal(value, SensitivityValue, "value")
     found = _findings(draws)
     if finding is None:
         if len(found) != 1:

@@ -14,13 +14,14 @@ import tempfile
 import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import matplotlib as mpl
 from cycler import cycler
 from matplotlib.figure import Figure
 
 from cftf_analysis.errors import ArgumentError
+from cftf_analysis.options import ImageFormat, allowed_values, check_int, check_literal
 
 __all__ = [
     "LINESTYLES",
@@ -112,8 +113,7 @@ _RC: dict[str, Any] = {
     "pdf.fonttype": 42,
 }
 
-Format = Literal["png", "svg", "pdf"]
-_FORMATS: tuple[str, ...] = get_args(Format)
+_FORMATS: tuple[str, ...] = allowed_values(ImageFormat)
 # Metadata that would make two saves differ (dates, software versions) is switched off.
 _METADATA: dict[str, dict[str, None]] = {
     "png": {"Software": None},
@@ -207,7 +207,7 @@ def save_figure(
     fig: Figure,
     path_without_suffix: str | os.PathLike[str],
     *,
-    formats: Sequence[Format] = ("png", "svg"),
+    formats: Sequence[ImageFormat] = ("png", "svg"),
     dpi: int = 300,
 ) -> list[Path]:
     """Write ``fig`` in each format, atomically and deterministically.
@@ -262,16 +262,13 @@ def save_figure(
     if not formats:
         raise ArgumentError("formats must name at least one format")
     for fmt in formats:
-        if fmt not in _FORMATS:
-            listed = ", ".join(repr(f) for f in _FORMATS)
-            raise ArgumentError(f"format {fmt!r} is not allowed; use one of {listed}")
+        check_literal(fmt, ImageFormat, "format")
     base = Path(path_without_suffix)
     if base.suffix.lower().lstrip(".") in _FORMATS:
         raise ArgumentError(
             f"give the path without a suffix (got {str(base)!r}); formats= sets the extensions"
         )
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
-        raise ArgumentError(f"dpi must be a positive integer, got {dpi!r}")
+    check_int(dpi, "dpi", minimum=1)
     base.parent.mkdir(parents=True, exist_ok=True)
     _freeze_layout(fig)
     written = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import get_args
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,7 +31,8 @@ from cftf_analysis.figures.theme import (
     report_theme,
     series_display,
 )
-from cftf_analysis.tables import DateBasis, report_count_spread, timeline_events
+from cftf_analysis.options import DateBasis, check_literal
+from cftf_analysis.tables import report_count_spread, timeline_events
 
 __all__ = [
     "BUNDLED_MAJOR_EVENTS",
@@ -277,8 +277,7 @@ def timeline_figure(
     >>> plt.close(fig)
     """
     require_columns(panel, ["month", "n_reports", *series], "panel")
-    if date not in get_args(DateBasis):
-        raise ArgumentError(f"date={date!r} is not allowed; use one of 'published', 'defection'")
+    check_literal(date, DateBasis, "date")
     counts = panel[["month", "n_reports"]]
     first, last = month_limits(panel["month"])
     if reports is not None:

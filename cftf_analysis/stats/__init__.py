@@ -2,4 +2,79 @@
 
 Every function returns a tidy :class:`pandas.DataFrame` (or a small result
 object with a ``tidy()`` method) with a fixed set of columns; nothing prints.
+The battery (:func:`run_battery`, :func:`association_summary`) runs the
+registered steps of :mod:`cftf_analysis.stats.steps`. Names load lazily, so
+importing one statistics module does not import them all.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY: dict[str, str] = {
+    "Battery": "battery",
+    "BatteryContext": "battery",
+    "BatteryOptions": "battery",
+    "Step": "battery",
+    "StepResult": "battery",
+    "association_summary": "battery",
+    "register_step": "battery",
+    "registered_steps": "battery",
+    "run_battery": "battery",
+    "unregister_step": "battery",
+    "ChangePointResult": "changepoints",
+    "change_points": "changepoints",
+    "CountModelResult": "countmodel",
+    "fit_count_model": "countmodel",
+    "cross_correlation": "crosscorr",
+    "FINDING_COLUMNS": "findings",
+    "granger_both_ways": "granger",
+    "granger_test": "granger",
+    "event_effect": "interrupted",
+    "motive_share_trend": "motives",
+    "adjust_pvalues": "multiple",
+    "SensitivityResult": "sensitivity",
+    "sensitivity": "sensitivity",
+    "stationarity_tests": "stationarity",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cftf_analysis.stats' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"cftf_analysis.stats.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cftf_analysis.stats.battery import (
+        Battery,
+        BatteryContext,
+        BatteryOptions,
+        Step,
+        StepResult,
+        association_summary,
+        register_step,
+        registered_steps,
+        run_battery,
+        unregister_step,
+    )
+    from cftf_analysis.stats.changepoints import ChangePointResult, change_points
+    from cftf_analysis.stats.countmodel import CountModelResult, fit_count_model
+    from cftf_analysis.stats.crosscorr import cross_correlation
+    from cftf_analysis.stats.findings import FINDING_COLUMNS
+    from cftf_analysis.stats.granger import granger_both_ways, granger_test
+    from cftf_analysis.stats.interrupted import event_effect
+    from cftf_analysis.stats.motives import motive_share_trend
+    from cftf_analysis.stats.multiple import adjust_pvalues
+    from cftf_analysis.stats.sensitivity import SensitivityResult, sensitivity
+    from cftf_analysis.stats.stationarity import stationarity_tests

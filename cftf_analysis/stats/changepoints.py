@@ -7,14 +7,14 @@ a BIC-type penalty, and tests the breaks against "no break" with an AR(1)
 residual bootstrap or a permutation test.
 :class:`PoissonSegmentCost` is the same Poisson cost as a ``ruptures`` custom
 cost, for use with ``ruptures`` search methods. The dynamic programming and the
-resampling are in :mod:`cftf_analysis.stats._segmentation`, the input checks in
-:mod:`cftf_analysis.stats._changepoint_inputs`.
+resampling are in :mod:`cftf_analysis.stats.segmentation`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,29 +22,24 @@ import numpy as np
 import pandas as pd
 from ruptures.base import BaseCost
 
-from cftf_analysis.errors import AnalysisError
-from cftf_analysis.stats._changepoint_inputs import (
-    BIC_PARAMS_PER_SEGMENT as BIC_PARAMS_PER_SEGMENT,  # re-exported
+from cftf_analysis.errors import AnalysisError, ArgumentError, DataValidationError
+from cftf_analysis.options import (
+    ChangePointModel,
+    ChangePointResampling,
+    check_int,
+    check_literal,
 )
-from cftf_analysis.stats._changepoint_inputs import MODELS as MODELS  # re-exported
-from cftf_analysis.stats._changepoint_inputs import RESAMPLINGS as RESAMPLINGS  # re-exported
-from cftf_analysis.stats._changepoint_inputs import (
-    _clean_series,
-    _model_choice,
-    _penalty,
-    _positive_int,
-    _resampling_choice,
-)
-from cftf_analysis.stats._segmentation import (
-    _backtrack,
-    _dp,
-    _noise_scale,
-    _resampled_p_value,
-    _segment_costs,
-    _statistic,
+from cftf_analysis.stats.segmentation import (
+    backtrack,
+    break_statistic,
+    noise_scale,
+    optimal_partition,
+    resampled_p_value,
+    segment_costs,
 )
 
 __all__ = [
+    "BIC_PARAMS_PER_SEGMENT",
     "SEGMENT_COLUMNS",
     "TEST_COLUMNS",
     "ChangePointResult",
@@ -126,12 +121,12 @@ def change_points(
     series: pd.Series,
     *,
     n_breaks: int | None = None,
-    model: Literal["mean", "poisson"] = "mean",
+    model: ChangePointModel = "mean",
     penalty: Literal["bic"] | float = "bic",
     min_size: int = 3,
     max_breaks: int | None = None,
     n_resamples: int = 999,
-    resampling: Literal["auto", "permutation", "ar1_bootstrap"] = "auto",
+    resampling: ChangePointResampling = "auto",
     block_size: int = 1,
     seed: int | np.random.Generator | None = None,
 ) -> ChangePointResult:
@@ -288,11 +283,11 @@ def change_points(
     >>> [f"{b:%Y-%m}" for b in cp.breaks], float(cp.test["p_value"].iloc[0])
     (['2014-09', '2016-03', '2016-06', '2018-04'], 0.005)
     """
-    model = _model_choice(model)
+    check_literal(model, ChangePointModel, "model")
     resampling = _resampling_choice(resampling, model)
-    min_size = _positive_int(min_size, "min_size")
-    block_size = _positive_int(block_size, "block_size")
-    n_resamples = _positive_int(n_resamples, "n_resamples", allow_zero=True)
+    min_size = check_int(min_size, "min_size", minimum=1)
+    block_size = check_int(block_size, "block_size", minimum=1)
+    n_resamples = check_int(n_resamples, "n_resamples", minimum=0)
     y, labels = _clean_series(series, model)
     n = y.size
     if n < 2 * min_size:
@@ -302,7 +297,7 @@ def change_points(
         )
     k_cap = n // min_size - 1
     if n_breaks is not None:
-        n_breaks = _positive_int(n_breaks, "n_breaks")
+        n_breaks = check_int(n_breaks, "n_breaks", minimum=1)
         if n_breaks > k_cap:
             raise AnalysisError(
                 f"change_points: {n_breaks} breaks need {(n_breaks + 1) * min_size} values "
@@ -312,25 +307,27 @@ def change_points(
     else:
         pen_label, pen_value = _penalty(penalty, n)
         k_max = (
-            k_cap if max_breaks is None else min(_positive_int(max_breaks, "max_breaks"), k_cap)
+            k_cap
+            if max_breaks is None
+            else min(check_int(max_breaks, "max_breaks", minimum=1), k_cap)
         )
 
-    scale = _noise_scale(y[None, :])[0] if model == "mean" else 1.0
+    scale = noise_scale(y[None, :])[0] if model == "mean" else 1.0
     if model == "mean" and scale == 0.0:
         raise AnalysisError("change_points: the series is constant")
-    costs = _segment_costs(y[None, :], model, min_size)
-    totals, argmins = _dp(costs, k_max)
+    costs = segment_costs(y[None, :], model, min_size)
+    totals, argmins = optimal_partition(costs, k_max)
     final = totals[:, 0, n]
     if n_breaks is None:
         n_chosen = int(np.argmin(final / scale**2 + pen_value * np.arange(k_max + 1)))
     else:
         n_chosen = n_breaks
-    positions = _backtrack(argmins, n_chosen, n)
-    stat = float(_statistic(final[None, :], scale, n, n_breaks, pen_value, model)[0])
+    positions = backtrack(argmins, n_chosen, n)
+    stat = float(break_statistic(final[None, :], scale, n, n_breaks, pen_value, model)[0])
 
     p_value, phi = math.nan, math.nan
     if n_resamples > 0:
-        p_value, phi = _resampled_p_value(
+        p_value, phi = resampled_p_value(
             y,
             stat,
             argmins,
@@ -406,3 +403,59 @@ def _method(model, n_breaks, pen_label, pen_value, n_resamples, resampling, bloc
     else:
         kind = f"block permutation (blocks of {block_size})"
     return f"{head}; {kind} p-value, {n_resamples} resamples"
+
+
+#: Parameters per additional segment in the BIC penalty (level + break location).
+BIC_PARAMS_PER_SEGMENT = 2
+
+
+def _clean_series(series: Any, model: str) -> tuple[np.ndarray, pd.Index]:
+    if not isinstance(series, pd.Series):
+        raise ArgumentError(f"series must be a pandas Series, got {type(series).__name__}")
+    if series.index.has_duplicates:
+        raise ArgumentError("series index has duplicate labels; aggregate them first")
+    values = pd.to_numeric(series, errors="coerce").astype(float)
+    if not values.index.is_monotonic_increasing:
+        warnings.warn("change_points sorted the series by its index", stacklevel=3)
+        values = values.sort_index()
+    missing = values.isna()
+    if missing.all():
+        raise AnalysisError("change_points: all values are missing")
+    if missing.any():
+        warnings.warn(
+            f"change_points dropped {int(missing.sum())} missing value(s); segments join "
+            "the values on either side of each gap",
+            stacklevel=3,
+        )
+        values = values[~missing]
+    y = values.to_numpy()
+    if model == "poisson":
+        if np.any(y < 0):
+            pos = int(np.flatnonzero(y < 0)[0])
+            raise DataValidationError(
+                f"model='poisson' needs non-negative values, got {y[pos]} at {values.index[pos]}",
+                file="<Series>",
+                column=str(series.name) if series.name is not None else None,
+            )
+        if np.ptp(y) == 0:
+            raise AnalysisError(f"change_points: the series is constant ({y[0]})")
+    return y, values.index
+
+
+def _resampling_choice(resampling: Any, model: str) -> str:
+    check_literal(resampling, ChangePointResampling, "resampling")
+    if resampling == "auto":
+        return "ar1_bootstrap" if model == "mean" else "permutation"
+    if resampling == "ar1_bootstrap" and model != "mean":
+        raise ArgumentError("resampling='ar1_bootstrap' needs model='mean'")
+    return resampling
+
+
+def _penalty(penalty: Any, n: int) -> tuple[str, float]:
+    if isinstance(penalty, str):
+        if penalty != "bic":
+            raise ArgumentError(f"penalty={penalty!r} is not allowed; use 'bic' or a number >= 0")
+        return "bic", BIC_PARAMS_PER_SEGMENT * math.log(n)
+    if isinstance(penalty, bool) or not isinstance(penalty, int | float) or not penalty >= 0:
+        raise ArgumentError(f"penalty must be 'bic' or a non-negative number, got {penalty!r}")
+    return "custom", float(penalty)

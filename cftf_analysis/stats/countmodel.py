@@ -5,10 +5,9 @@ column on lagged covariates, with an optional exposure offset, a linear trend
 and optional seasonal terms, and returns a :class:`CountModelResult` that keeps
 the statsmodels results and turns them into tidy tables.
 
-Its private helpers are in :mod:`cftf_analysis.stats._monthly` (monthly index,
-option and data checks, lags, seasonal terms, the lagged design) and
-:mod:`cftf_analysis.stats._glm` (GLM fitting, coefficient table, overdispersion
-test); most are shared with :mod:`cftf_analysis.stats.interrupted`.
+Its helpers (monthly index, data checks, lags, seasonal terms, the lagged
+design, GLM fitting, coefficient table, overdispersion test) are in
+:mod:`cftf_analysis.stats.glm`, shared with :mod:`cftf_analysis.stats.interrupted`.
 """
 
 from __future__ import annotations
@@ -17,40 +16,35 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats._glm import (
-    _acf1,
-    _check_design,
-    _coef_table,
-    _glm_fit,
-    _nb_alpha,
-    _overdispersion,
-    _resolve_maxlags,
+from cftf_analysis.options import (
+    CovType,
+    Dispersion,
+    Family,
+    Seasonal,
+    check_columns,
+    check_literal,
 )
-from cftf_analysis.stats._monthly import (
-    _choice,
-    _column_list,
-    _lag_list,
-    _lagged_design,
-    _seasonal_kind,
+from cftf_analysis.stats.glm import (
+    acf1,
+    check_design,
+    coef_table,
+    glm_fit,
+    hac_maxlags,
+    lag_list,
+    lagged_design,
+    nb_dispersion_mle,
+    overdispersion_test,
+    seasonal_kind,
 )
 
 __all__ = ["FIT_STATS_COLUMNS", "TIDY_COLUMNS", "CountModelResult", "fit_count_model"]
-
-Family = Literal["poisson", "negative_binomial"]
-CovType = Literal["HAC", "HC0", "nonrobust"]
-Dispersion = Literal["fixed", "pearson"]
-Seasonal = bool | Literal["dummies", "harmonics"]
-
-FAMILIES: tuple[str, ...] = ("poisson", "negative_binomial")
-COV_TYPES: tuple[str, ...] = ("HAC", "HC0", "nonrobust")
-DISPERSIONS: tuple[str, ...] = ("fixed", "pearson")
 
 #: Columns of :meth:`CountModelResult.tidy`, in order.
 TIDY_COLUMNS: list[str] = [
@@ -60,7 +54,8 @@ TIDY_COLUMNS: list[str] = [
 #: Columns of :meth:`CountModelResult.fit_stats`, in order.
 FIT_STATS_COLUMNS: list[str] = [
     "n_obs", "n_dropped", "df_resid", "deviance", "pearson_chi2", "pearson_chi2_df", "aic",
-    "overdispersion_statistic", "overdispersion_p_value", "alpha", "scale", "residual_acf1",
+    "overdispersion_statistic", "overdispersion_p_value", "nb_dispersion", "scale",
+    "residual_acf1",
     "family", "cov_type", "maxlags",
 ]  # fmt: skip
 
@@ -75,8 +70,9 @@ class CountModelResult:
         The statsmodels ``GLMResults`` (``results.summary()`` works).
     family, cov_type, maxlags
         The options used (``maxlags`` is ``None`` unless ``cov_type="HAC"``).
-    alpha
-        Negative-binomial dispersion (NB2: ``var = mu + alpha * mu**2``); NaN for Poisson.
+    nb_dispersion
+        Negative-binomial dispersion (NB2: ``var = mu + nb_dispersion * mu**2``);
+        NaN for Poisson. ``alpha`` is its deprecated spelling.
     n_obs, n_dropped
         Months used in the fit, and panel rows left out (missing values, lagging).
     months
@@ -90,12 +86,22 @@ class CountModelResult:
     family: str
     cov_type: str
     maxlags: int | None
-    alpha: float
+    nb_dispersion: float
     n_obs: int
     n_dropped: int
     months: pd.DatetimeIndex
     overdispersion_statistic: float
     overdispersion_p_value: float
+
+    @property
+    def alpha(self) -> float:
+        """Deprecated spelling of :attr:`nb_dispersion`."""
+        warnings.warn(
+            "CountModelResult.alpha is deprecated; use nb_dispersion",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.nb_dispersion
 
     def summary(self) -> Any:
         """Return the statsmodels summary of the fit."""
@@ -111,7 +117,7 @@ class CountModelResult:
         ``irr_high`` (exp of estimate and of the interval: incidence-rate
         ratios); ``n_obs``.
         """
-        table = _coef_table(self.results, conf_level)
+        table = coef_table(self.results, conf_level)
         table["irr"] = np.exp(table["estimate"])
         table["irr_low"] = np.exp(table["ci_low"])
         table["irr_high"] = np.exp(table["ci_high"])
@@ -123,9 +129,9 @@ class CountModelResult:
 
         ``deviance`` and ``pearson_chi2`` come from the GLM; ``pearson_chi2_df``
         is ``pearson_chi2 / df_resid`` (the quasi-Poisson dispersion estimate);
-        ``aic`` uses the log-likelihood at dispersion 1 and counts ``alpha`` as a
-        parameter for the negative binomial;
-        ``alpha`` is NaN for Poisson; ``scale`` is the dispersion used for the
+        ``aic`` uses the log-likelihood at dispersion 1 and counts
+        ``nb_dispersion`` as a parameter for the negative binomial;
+        ``nb_dispersion`` is NaN for Poisson; ``scale`` is the dispersion used for the
         standard errors (1, or ``pearson_chi2_df`` with ``dispersion="pearson"``);
         ``residual_acf1`` is the lag-1 autocorrelation of the Pearson residuals
         over consecutive fitted months (a check on the independence the
@@ -145,9 +151,9 @@ class CountModelResult:
             "aic": float(-2.0 * llf + 2.0 * n_params),
             "overdispersion_statistic": self.overdispersion_statistic,
             "overdispersion_p_value": self.overdispersion_p_value,
-            "alpha": self.alpha,
+            "nb_dispersion": self.nb_dispersion,
             "scale": float(res.scale),
-            "residual_acf1": _acf1(np.asarray(res.resid_pearson, dtype=float)),
+            "residual_acf1": acf1(np.asarray(res.resid_pearson, dtype=float)),
             "family": self.family,
             "cov_type": self.cov_type,
             "maxlags": np.nan if self.maxlags is None else float(self.maxlags),
@@ -197,8 +203,8 @@ def fit_count_model(
         uses ``offset = log(exposure)`` so coefficients describe rates per unit
         of exposure.
     family
-        ``"poisson"`` or ``"negative_binomial"`` (NB2, ``alpha`` by maximum
-        likelihood, see Notes).
+        ``"poisson"`` or ``"negative_binomial"`` (NB2, ``nb_dispersion`` by
+        maximum likelihood, see Notes).
     trend
         Add a linear trend ``trend`` (months since the first month of ``panel``).
     seasonal
@@ -258,12 +264,13 @@ def fit_count_model(
     offset/exposure when it is given new ``exog`` (statsmodels PR #1679, issue
     #1486), a classic source of predictions on the rate scale.
 
-    *Negative binomial.* ``alpha`` is estimated jointly with the coefficients by
-    maximum likelihood (``statsmodels.discrete.discrete_model.NegativeBinomial``,
-    NB2); the GLM is then refitted with ``family=NegativeBinomial(alpha)`` so
-    that GLM deviance, residuals and robust covariances are available. At the
-    MLE of ``alpha`` the GLM coefficients equal the joint MLE; the standard
-    errors treat ``alpha`` as known.
+    *Negative binomial.* The dispersion ``nb_dispersion`` is estimated jointly
+    with the coefficients by maximum likelihood
+    (``statsmodels.discrete.discrete_model.NegativeBinomial``, NB2); the GLM is
+    then refitted with ``family=NegativeBinomial(nb_dispersion)`` so that GLM
+    deviance, residuals and robust covariances are available. At the MLE of the
+    dispersion the GLM coefficients equal the joint MLE; the standard errors
+    treat it as known.
 
     *Overdispersion test.* The score (LM) test of ``alpha = 0`` against NB2
     overdispersion, ``T = sum((y - mu)^2 - y) / sqrt(2 * sum(mu^2))`` (Dean &
@@ -339,25 +346,28 @@ def fit_count_model(
     >>> res.tidy()["term"].tolist(), int(res.fit_stats()["n_obs"].iloc[0])
     (['intercept', 'territory_10k_km2_lag0', 'trend'], 30)
     """
-    family = _choice("family", family, FAMILIES)
-    cov_type = _choice("cov_type", cov_type, COV_TYPES)
-    dispersion = _choice("dispersion", dispersion, DISPERSIONS)
-    seasonal_kind = _seasonal_kind(seasonal)
+    check_literal(family, Family, "family")
+    check_literal(cov_type, CovType, "cov_type")
+    check_literal(dispersion, Dispersion, "dispersion")
+    seasonal_choice = seasonal_kind(seasonal)
     if not isinstance(panel, pd.DataFrame):
         raise ArgumentError(f"panel must be a pandas DataFrame, got {type(panel).__name__}")
-    covariates = _column_list(panel, covariates, "covariates")
-    lag_list = _lag_list(lags)
-    needed = [counts, *covariates] + ([exposure] if exposure is not None else [])
-    _column_list(panel, [c for c in needed if c not in covariates], "counts/exposure")
+    covariates = check_columns(panel, covariates, "covariates")
+    if not covariates:
+        raise ArgumentError("covariates must name at least one column")
+    lags_used = lag_list(lags)
+    check_columns(
+        panel, [counts] + ([exposure] if exposure is not None else []), "counts/exposure"
+    )
 
-    design, y, offset, months = _lagged_design(
+    design, y, offset, months = lagged_design(
         panel,
         counts=counts,
         covariates=covariates,
-        lags=lag_list,
+        lags=lags_used,
         exposure=exposure,
         trend=trend,
-        seasonal_kind=seasonal_kind,
+        seasonal_kind=seasonal_choice,
     )
 
     complete = design.notna().all(axis=1) & y.notna()
@@ -374,33 +384,33 @@ def fit_count_model(
     if n_dropped > 0:
         warnings.warn(
             f"fit_count_model dropped {n_dropped} of {len(panel)} panel rows with missing "
-            f"counts, covariates, exposure or lagged values (max lag {max(lag_list)})",
+            f"counts, covariates, exposure or lagged values (max lag {max(lags_used)})",
             stacklevel=2,
         )
     X, yv = design[complete], y[complete]
     off = None if offset is None else offset[complete].to_numpy()
-    _check_design(X, yv, counts)
+    check_design(X, yv, counts)
 
-    maxlag_used = _resolve_maxlags(maxlags, n_obs) if cov_type == "HAC" else None
-    alpha = math.nan
+    maxlag_used = hac_maxlags(maxlags, n_obs) if cov_type == "HAC" else None
+    nb_dispersion = math.nan
     if family == "negative_binomial":
-        alpha = _nb_alpha(yv, X, off)
-        fam = sm.families.NegativeBinomial(alpha=alpha)
+        nb_dispersion = nb_dispersion_mle(yv, X, off)
+        fam = sm.families.NegativeBinomial(alpha=nb_dispersion)
     else:
         fam = sm.families.Poisson()
-    results = _glm_fit(yv, X, fam, off, cov_type, maxlag_used, dispersion)
+    results = glm_fit(yv, X, fam, off, cov_type, maxlag_used, dispersion)
     poisson_res = (
         results
         if family == "poisson"
-        else _glm_fit(yv, X, sm.families.Poisson(), off, "nonrobust", None, "fixed")
+        else glm_fit(yv, X, sm.families.Poisson(), off, "nonrobust", None, "fixed")
     )
-    od_stat, od_p = _overdispersion(poisson_res)
+    od_stat, od_p = overdispersion_test(poisson_res)
     return CountModelResult(
         results=results,
         family=family,
         cov_type=cov_type,
         maxlags=maxlag_used,
-        alpha=alpha,
+        nb_dispersion=nb_dispersion,
         n_obs=n_obs,
         n_dropped=n_dropped,
         months=X.index.to_timestamp().rename("month"),

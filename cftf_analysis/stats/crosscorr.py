@@ -4,43 +4,48 @@ The one public function, :func:`cross_correlation`, returns one row per lag
 with the columns in :data:`CROSSCORR_COLUMNS`. The resampling methods are
 vectorised across resamples *and* lags: each method reduces to one or two
 matrix products of a (resamples x time) matrix with a (time x lags) matrix,
-so 10,000 resamples of 25 lags of a 60-month series take milliseconds. The
-resamplers and the two engines live in :mod:`cftf_analysis.stats._resampling`;
-``_resample`` here runs them in batches of ``_CHUNK`` resamples.
+so 10,000 resamples of 25 lags of a 60-month series take milliseconds:
+:func:`block_counts` and :func:`block_permutations` draw a batch of circular
+block-bootstrap resamples (as counts of each time point) or of block
+permutations (as index arrays), and ``_BootstrapEngine`` and
+``_PermutationEngine`` turn one batch into the resampled correlations at every
+lag; ``_resample`` runs them in batches of ``_CHUNK`` resamples.
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats._common import (
-    ADJUST_METHODS,
+from cftf_analysis.errors import AnalysisError
+from cftf_analysis.options import (
     Adjust,
+    CcfMethod,
+    Detrend,
+    check_fraction,
+    check_int,
+    check_literal,
+    renamed_argument,
+)
+from cftf_analysis.stats.multiple import adjust_pvalues
+from cftf_analysis.stats.timeseries import (
     SeriesLike,
-    adjust_pvalues,
     align_pair,
     ar_filter,
     as_generator,
-    check_option,
     difference,
     fit_ar,
     linear_detrend,
 )
-from cftf_analysis.stats._resampling import (
-    _CHUNK,
-    _BootstrapEngine,
-    _PermutationEngine,
-    _standardise,
-    block_counts,
-    block_permutations,
-)
 
-__all__ = ["CROSSCORR_COLUMNS", "MIN_PAIRS", "cross_correlation"]
+__all__ = [
+    "CROSSCORR_COLUMNS",
+    "MIN_PAIRS",
+    "block_counts",
+    "block_permutations",
+    "cross_correlation",
+]
 
 CROSSCORR_COLUMNS: tuple[str, ...] = (
     "lag",
@@ -59,12 +64,8 @@ CROSSCORR_COLUMNS: tuple[str, ...] = (
 MIN_PAIRS = 4
 """Fewest (x, y) pairs a lag may have; fewer raises :class:`AnalysisError`."""
 
-Method = Literal["normal", "block_bootstrap", "permutation"]
-Detrend = Literal["linear", "difference", "none"]
-METHODS: tuple[str, ...] = ("normal", "block_bootstrap", "permutation")
-DETRENDS: tuple[str, ...] = ("linear", "difference", "none")
 
-
+@renamed_argument("alpha", "conf_level", convert=lambda a: 1 - a)
 def cross_correlation(
     x: SeriesLike,
     y: SeriesLike,
@@ -74,9 +75,9 @@ def cross_correlation(
     prewhiten: bool = True,
     ar_order: int | None = None,
     max_ar_order: int | None = None,
-    method: Method = "normal",
+    method: CcfMethod = "normal",
     n_resamples: int = 9999,
-    alpha: float = 0.05,
+    conf_level: float = 0.95,
     adjust: Adjust = "holm",
     block_length: int | None = None,
     seed: int | np.random.Generator | None = None,
@@ -119,8 +120,9 @@ def cross_correlation(
         interval is the Fisher-z one).
     n_resamples
         Resamples for the two resampling methods.
-    alpha
-        1 - confidence level of the intervals.
+    conf_level
+        Confidence level of the intervals (``alpha=`` is its deprecated
+        spelling, ``1 - conf_level``).
     adjust
         Multiple-testing adjustment across the lags: ``"holm"`` (default),
         ``"fdr_bh"``, ``"bonferroni"`` or ``"none"``.
@@ -138,7 +140,7 @@ def cross_correlation(
         - ``lag`` (int): ``k``; positive means x leads y.
         - ``estimate`` (float): Pearson correlation of the pairs
           ``(x_t, y_{t+k})`` of the analysed (detrended, prewhitened) series.
-        - ``ci_low``, ``ci_high`` (float): ``1 - alpha`` confidence interval.
+        - ``ci_low``, ``ci_high`` (float): ``conf_level`` confidence interval.
         - ``statistic`` (float): Fisher z statistic ``atanh(r) * sqrt(n_obs - 3)``.
         - ``p_value`` (float): two-sided p-value of ``H0: correlation = 0``
           by ``method``.
@@ -168,7 +170,7 @@ def cross_correlation(
 
     Normal method: ``z = atanh(r)``, ``se = 1 / sqrt(n_obs - 3)``,
     ``p = 2 * (1 - Phi(|z| / se))``, interval ``tanh(z -/+ q * se)`` with
-    ``q = Phi^-1(1 - alpha/2)`` (Fisher 1921). This assumes at least one of
+    ``q = Phi^-1((1 + conf_level) / 2)`` (Fisher 1921). This assumes at least one of
     the analysed series is white noise, which is what prewhitening aims at.
 
     Block bootstrap: each resample draws ``ceil(n / block_length)`` blocks of
@@ -244,20 +246,14 @@ def cross_correlation(
     >>> len(ccf), int(ccf["n_obs"].max()), bool((ccf["p_adjusted"] < 0.05).any())
     (13, 28, False)
     """
-    check_option(method, METHODS, "method")
-    check_option(detrend, DETRENDS, "detrend")
-    check_option(adjust, ADJUST_METHODS, "adjust")
-    for name, value, least in (("max_lag", max_lag, 0), ("n_resamples", n_resamples, 1)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-            raise ArgumentError(f"{name} must be an integer >= {least}, got {value!r}")
-    if not 0.0 < alpha < 1.0:
-        raise ArgumentError(f"alpha must be between 0 and 1, got {alpha!r}")
-    if block_length is not None and (
-        isinstance(block_length, bool)
-        or not isinstance(block_length, int | np.integer)
-        or block_length < 1
-    ):
-        raise ArgumentError(f"block_length must be None or an integer >= 1, got {block_length!r}")
+    check_literal(method, CcfMethod, "method")
+    check_literal(detrend, Detrend, "detrend")
+    check_literal(adjust, Adjust, "adjust")
+    check_int(max_lag, "max_lag", minimum=0)
+    check_int(n_resamples, "n_resamples", minimum=1)
+    check_fraction(conf_level, "conf_level")
+    check_int(block_length, "block_length", minimum=1, allow_none=True)
+    alpha = 1 - conf_level
 
     xv, yv, _ = align_pair(x, y, names=("x", "y"), min_length=MIN_PAIRS)
     a, b, ar_fit = _prepare(xv, yv, detrend, prewhiten, ar_order, max_ar_order)
@@ -297,7 +293,7 @@ def cross_correlation(
             "ci_high": ci_high,
             "statistic": statistic,
             "p_value": p_value,
-            "p_adjusted": adjust_pvalues(p_value, adjust, alpha=alpha),
+            "p_adjusted": adjust_pvalues(p_value, adjust),
             "n_obs": n_obs.astype("int64"),
             "method": method,
             "prewhitened": bool(prewhiten),
@@ -379,3 +375,120 @@ def _resample(a, b, lags, method, n_resamples, block_length, rng) -> np.ndarray:
         size = min(_CHUNK, n_resamples - start)
         out[start : start + size] = engine(draw(rng, a.size, size, block_length))
     return out
+
+
+_CHUNK = 256  # resamples per batch; small batches keep BLAS single-threaded and in cache
+
+
+def _pearson(m, sa, sb, saa, sbb, sab):
+    """Correlations from pair counts and sums (arrays of equal shape)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sab - sa * sb / m
+        var = (saa - sa * sa / m) * (sbb - sb * sb / m)
+        r = cov / np.sqrt(var)
+    return np.where((m >= 2) & (var > 1e-12 * m * m), r, np.nan)
+
+
+def _standardise(v: np.ndarray) -> np.ndarray:
+    """Centre and scale ``v`` by its mean and standard deviation, ignoring ``NaN``."""
+    return (v - np.nanmean(v)) / np.nanstd(v)
+
+
+def block_counts(rng: np.random.Generator, n: int, size: int, block_length: int) -> np.ndarray:
+    """Circular block bootstrap as counts: ``C[r, t]`` = times time point ``t`` is drawn."""
+    n_blocks = -(-n // block_length)
+    starts = rng.integers(0, n, size=(size, n_blocks))
+    idx = (starts[:, :, None] + np.arange(block_length)) % n
+    idx = idx.reshape(size, -1)[:, :n] + (np.arange(size) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=size * n).reshape(size, n).astype(float)
+
+
+def block_permutations(
+    rng: np.random.Generator, n: int, size: int, block_length: int
+) -> np.ndarray:
+    """Index arrays ``(size, n)`` that shuffle consecutive blocks of ``block_length``."""
+    n_blocks = -(-n // block_length)
+    order = np.argsort(rng.random((size, n_blocks)), axis=1)
+    if block_length == 1:
+        return order
+    idx = order[:, :, None] * block_length + np.arange(block_length)
+    if n % block_length == 0:
+        return idx.reshape(size, n)
+    return idx[idx < n].reshape(size, n)
+
+
+class _BootstrapEngine:
+    """r*[r, k] from time-point counts C with one product C @ M.
+
+    ``M`` (n x 6L) holds, for every lag k and time t, the pair indicator and
+    the pair's a, b, a^2, b^2 and a*b (zero where the pair is incomplete), so
+    ``C @ M`` gives every resample's pair count and five sums at every lag.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, lags: np.ndarray) -> None:
+        n = a.size
+        t = np.arange(n)[:, None]
+        idx = t + lags[None, :]
+        inside = (idx >= 0) & (idx < n)
+        bk = np.where(inside, b[np.clip(idx, 0, n - 1)], np.nan)
+        ak = np.broadcast_to(a[:, None], bk.shape)
+        ok = np.isfinite(ak) & np.isfinite(bk)
+        a0, b0 = np.where(ok, ak, 0.0), np.where(ok, bk, 0.0)
+        self.n_lags = lags.size
+        self.matrix = np.hstack([ok.astype(float), a0, b0, a0 * a0, b0 * b0, a0 * b0])
+
+    def __call__(self, counts: np.ndarray) -> np.ndarray:
+        sums = counts @ self.matrix
+        return _pearson(*np.split(sums, 6, axis=1))
+
+
+class _PermutationEngine:
+    """r*[r, k] for permuted b: ``B* @ [Alag | V]`` with ``Alag[s, k] = a_{s-k}``.
+
+    ``V[s, k]`` marks the positions ``s`` that pair with a present ``a_{s-k}``.
+    With no missing values the pair count and the sums over a are fixed, so
+    two thin matrix products give the rest: ``B* @ [Alag | V]`` (cross sums
+    and sums of b*) and ``B*^2 @ V`` (sums of b*^2). Missing values in b move
+    with the permutation and need three more products.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, lags: np.ndarray) -> None:
+        n = a.size
+        s = np.arange(n)[:, None]
+        idx = s - lags[None, :]
+        inside = (idx >= 0) & (idx < n)
+        ak = np.where(inside, a[np.clip(idx, 0, n - 1)], np.nan)
+        ok = np.isfinite(ak)
+        self.a_lag = np.where(ok, ak, 0.0)
+        self.a2_lag = self.a_lag**2
+        self.valid = ok.astype(float)
+        self.right = np.hstack([self.a_lag, self.valid])
+        self.b = b
+        self.n_lags = lags.size
+        self.complete = bool(np.isfinite(b).all())
+        self.m = self.valid.sum(axis=0)
+        self.mean_a = self.a_lag.sum(axis=0) / self.m
+        self.ss_a = self.a2_lag.sum(axis=0) - self.m * self.mean_a**2
+
+    def __call__(self, perms: np.ndarray) -> np.ndarray:
+        bs = self.b[perms]
+        if self.complete:
+            sums = bs @ self.right
+            sab, sb = sums[:, : self.n_lags], sums[:, self.n_lags :]
+            sbb = (bs * bs) @ self.valid
+            cov = sab - sb * self.mean_a
+            ss_b = sbb - sb * sb / self.m
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = cov / np.sqrt(ss_b * self.ss_a)
+            return np.where(ss_b > 1e-12 * self.m, r, np.nan)
+        present = np.isfinite(bs)
+        b0 = np.where(present, bs, 0.0)
+        pf = present.astype(float)
+        return _pearson(
+            pf @ self.valid,
+            pf @ self.a_lag,
+            b0 @ self.valid,
+            pf @ self.a2_lag,
+            (b0 * b0) @ self.valid,
+            b0 @ self.a_lag,
+        )

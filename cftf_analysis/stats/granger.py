@@ -4,9 +4,8 @@
 so that the direction is stated by name (``cause=``, ``effect=``) rather than by
 column order, differences the pair until it looks stationary, and returns one
 tidy row per lag and test (:data:`GRANGER_COLUMNS`). :func:`granger_both_ways`
-runs both directions; :func:`stationarity_tests` (defined in
-:mod:`cftf_analysis.stats.stationarity`, re-exported here) reports the ADF and
-KPSS tests used to decide on differencing.
+runs both directions; :func:`~cftf_analysis.stats.stationarity.stationarity_tests`
+reports the ADF and KPSS tests used to decide on differencing.
 """
 
 from __future__ import annotations
@@ -21,22 +20,11 @@ from statsmodels.tsa.api import VAR
 from statsmodels.tsa.stattools import grangercausalitytests
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats import _common
-from cftf_analysis.stats.stationarity import (
-    STATIONARITY_COLUMNS,
-    _adf_kpss,
-    _consecutive,
-    stationarity_tests,
-)
+from cftf_analysis.options import IC, check_fraction, check_int, check_literal
+from cftf_analysis.stats.stationarity import adf_kpss, consecutive_values
+from cftf_analysis.stats.timeseries import as_float_array
 
-__all__ = [
-    "GRANGER_COLUMNS",
-    "GRANGER_TESTS",
-    "STATIONARITY_COLUMNS",
-    "granger_both_ways",
-    "granger_test",
-    "stationarity_tests",
-]
+__all__ = ["GRANGER_COLUMNS", "GRANGER_TESTS", "granger_both_ways", "granger_test"]
 
 GRANGER_COLUMNS: tuple[str, ...] = (
     "cause",
@@ -66,7 +54,7 @@ MAX_AUTO_DIFFERENCES = 2
 
 def _looks_stationary(v: np.ndarray, alpha: float) -> bool:
     """ADF rejects a unit root and KPSS does not reject stationarity."""
-    (_, _, _, p_adf, _, _), (_, _, _, p_kpss, _, _) = _adf_kpss(v, "c")
+    (_, _, _, p_adf, _, _), (_, _, _, p_kpss, _, _) = adf_kpss(v, "c")
     return p_adf < alpha and p_kpss >= alpha
 
 
@@ -77,7 +65,7 @@ def granger_test(
     effect: str,
     max_lag: int,
     difference: Literal["auto"] | int = "auto",
-    ic: Literal["aic", "bic"] | None = None,
+    ic: IC | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Test whether past ``cause`` helps predict ``effect`` beyond past ``effect``.
@@ -203,36 +191,38 @@ def granger_test(
             raise ArgumentError(f"{role}={col!r} is not a column of data")
     if cause == effect:
         raise ArgumentError(f"cause and effect must be different columns, both are {cause!r}")
-    if isinstance(max_lag, bool) or not isinstance(max_lag, int | np.integer) or max_lag < 1:
-        raise ArgumentError(f"max_lag must be an integer >= 1, got {max_lag!r}")
-    if difference != "auto" and (
-        isinstance(difference, bool)
-        or not isinstance(difference, int | np.integer)
-        or difference < 0
-    ):
-        raise ArgumentError(f"difference must be 'auto' or an integer >= 0, got {difference!r}")
+    check_int(max_lag, "max_lag", minimum=1)
+    if difference != "auto":
+        try:
+            check_int(difference, "difference", minimum=0)
+        except ArgumentError:
+            raise ArgumentError(
+                f"difference must be 'auto' or an integer >= 0, got {difference!r}"
+            ) from None
     if ic is not None:
-        _common.check_option(ic, ("aic", "bic"), "ic")
-    if not 0.0 < alpha < 1.0:
-        raise ArgumentError(f"alpha must be between 0 and 1, got {alpha!r}")
+        check_literal(ic, IC, "ic")
+    check_fraction(alpha, "alpha")
 
     pair = np.column_stack(
         [
-            _common.as_float_array(data[effect], name=effect, min_length=3),
-            _common.as_float_array(data[cause], name=cause, min_length=3),
+            as_float_array(data[effect], name=effect, min_length=3),
+            as_float_array(data[cause], name=cause, min_length=3),
         ]
     )
     rows = np.flatnonzero(np.isfinite(pair).all(axis=1))
     if rows.size < 3:
         raise AnalysisError(f"{cause} and {effect} have fewer than 3 periods in common")
     pair = np.column_stack(
-        [_consecutive(pair[rows[0] : rows[-1] + 1, j], nm) for j, nm in enumerate((effect, cause))]
+        [
+            consecutive_values(pair[rows[0] : rows[-1] + 1, j], nm)
+            for j, nm in enumerate((effect, cause))
+        ]
     )
 
     n_diff = _choose_differences(pair, difference, alpha, (effect, cause))
     pair = np.diff(pair, n=n_diff, axis=0)
     for j, nm in enumerate((effect, cause)):
-        _common.as_float_array(pair[:, j], name=f"{nm} (differenced {n_diff} times)")
+        as_float_array(pair[:, j], name=f"{nm} (differenced {n_diff} times)")
 
     n = pair.shape[0]
     if n <= 3 * max_lag + 1:
@@ -285,7 +275,7 @@ def _choose_differences(
     for d in range(MAX_AUTO_DIFFERENCES + 1):
         current = np.diff(pair, n=d, axis=0)
         for j, nm in enumerate(names):
-            _common.as_float_array(current[:, j], name=f"{nm} (differenced {d} times)")
+            as_float_array(current[:, j], name=f"{nm} (differenced {d} times)")
         if all(_looks_stationary(current[:, j], alpha) for j in range(2)):
             return d
     warnings.warn(

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats._glm import _acf1, _coef_table, _glm_fit, _resolve_maxlags
-from cftf_analysis.stats._monthly import (
-    _check_nonnegative,
-    _check_positive,
-    _choice,
-    _monthly_index,
-    _seasonal_kind,
-    _seasonal_terms,
+from cftf_analysis.options import (
+    CovType,
+    Dispersion,
+    ItsFamily,
+    Seasonal,
+    check_int,
+    check_literal,
 )
-from cftf_analysis.stats.countmodel import COV_TYPES, DISPERSIONS, Seasonal
+from cftf_analysis.stats.glm import (
+    acf1,
+    check_nonnegative_counts,
+    check_positive_exposure,
+    coef_table,
+    glm_fit,
+    hac_maxlags,
+    monthly_index,
+    seasonal_kind,
+    seasonal_terms,
+)
 
 __all__ = ["ITS_COLUMNS", "MIN_POINTS_PER_SIDE", "event_effect"]
 
@@ -31,7 +40,6 @@ ITS_COLUMNS: list[str] = [
 ]  # fmt: skip
 #: Fewest non-missing months required on each side of the event.
 MIN_POINTS_PER_SIDE = 3
-ITS_FAMILIES: tuple[str, ...] = ("poisson", "gaussian")
 _TERMS = {"time": "pre_trend", "post": "level_change", "time_since_event": "slope_change"}
 
 
@@ -39,14 +47,14 @@ def event_effect(
     series: pd.Series,
     *,
     date: pd.Timestamp | pd.Period | str,
-    family: Literal["poisson", "gaussian"] = "poisson",
+    family: ItsFamily = "poisson",
     window: int | None = None,
     exposure: pd.Series | None = None,
-    cov_type: Literal["HAC", "HC0", "nonrobust"] = "nonrobust",
+    cov_type: CovType = "nonrobust",
     maxlags: int | None = None,
     slope_change: bool = True,
     seasonal: Seasonal = False,
-    dispersion: Literal["fixed", "pearson"] = "pearson",
+    dispersion: Dispersion = "pearson",
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Estimate the level and slope change of a monthly series at one event.
@@ -168,32 +176,31 @@ def event_effect(
     >>> its["term"].tolist(), int(its["n_pre"].iloc[0]), int(its["n_post"].iloc[0])
     (['pre_trend', 'level_change', 'slope_change'], 12, 12)
     """
-    family = _choice("family", family, ITS_FAMILIES)
-    cov_type = _choice("cov_type", cov_type, COV_TYPES)
-    dispersion = _choice("dispersion", dispersion, DISPERSIONS)
-    seasonal_kind = _seasonal_kind(seasonal)
+    check_literal(family, ItsFamily, "family")
+    check_literal(cov_type, CovType, "cov_type")
+    check_literal(dispersion, Dispersion, "dispersion")
+    seasonal_choice = seasonal_kind(seasonal)
     if not isinstance(series, pd.Series):
         raise ArgumentError(f"series must be a pandas Series, got {type(series).__name__}")
     if exposure is not None and family != "poisson":
         raise ArgumentError("exposure is only used with family='poisson'")
     event = _event_period(date)
 
-    periods = _monthly_index(series, what="series")
+    periods = monthly_index(series, what="series")
     y = pd.Series(pd.to_numeric(series.to_numpy(), errors="coerce"), index=periods, dtype=float)
     if family == "poisson":
-        _check_nonnegative(series.set_axis(periods), str(series.name or "series"), periods)
+        check_nonnegative_counts(series.set_axis(periods), str(series.name or "series"), periods)
     offset = None
     if exposure is not None:
         expo = _aligned_exposure(exposure, series, periods)
-        _check_positive(expo, str(expo.name or "exposure"), periods)
+        check_positive_exposure(expo, str(expo.name or "exposure"), periods)
         offset = np.log(expo.astype(float))
     grid = pd.period_range(periods.min(), periods.max(), freq="M")
     y = y.sort_index().reindex(grid)
     if offset is not None:
         offset = offset.sort_index().reindex(grid)
     if window is not None:
-        if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-            raise ArgumentError(f"window must be a positive integer or None, got {window!r}")
+        check_int(window, "window", minimum=1, allow_none=True)
         keep = (grid >= event - int(window)) & (grid <= event + int(window) - 1)
         grid, y = grid[keep], y[keep]
         offset = None if offset is None else offset[keep]
@@ -204,8 +211,8 @@ def event_effect(
     design = pd.DataFrame({"const": 1.0, "time": time, "post": post}, index=grid)
     if slope_change:
         design["time_since_event"] = (ordinal - event.ordinal) * post
-    if seasonal_kind is not None:
-        design = design.join(_seasonal_terms(grid, seasonal_kind))
+    if seasonal_choice is not None:
+        design = design.join(seasonal_terms(grid, seasonal_choice))
     complete = y.notna() & design.notna().all(axis=1)
     if offset is not None:
         complete &= offset.notna()
@@ -226,7 +233,7 @@ def event_effect(
     if len(yv) <= X.shape[1]:
         raise AnalysisError(f"event_effect: {len(yv)} months for {X.shape[1]} coefficients")
 
-    maxlag_used = _resolve_maxlags(maxlags, len(yv)) if cov_type == "HAC" else None
+    maxlag_used = hac_maxlags(maxlags, len(yv)) if cov_type == "HAC" else None
     results = _fit(
         yv,
         X,
@@ -236,7 +243,7 @@ def event_effect(
         maxlag_used,
         dispersion,
     )
-    table = _coef_table(results, conf_level)
+    table = coef_table(results, conf_level)
     table = table[table["term"].isin(_TERMS)].copy()
     table["term"] = table["term"].map(_TERMS)
     exp_ok = family == "poisson"
@@ -246,30 +253,30 @@ def event_effect(
     table["event_date"] = event.to_timestamp()
     table["family"] = family
     resid = results.resid_pearson if family == "poisson" else results.resid
-    table["residual_acf1"] = _acf1(np.asarray(resid, dtype=float))
+    table["residual_acf1"] = acf1(np.asarray(resid, dtype=float))
     table["method"] = _method(
-        family, offset is not None, cov_type, maxlag_used, dispersion, seasonal_kind
+        family, offset is not None, cov_type, maxlag_used, dispersion, seasonal_choice
     )
     return table[ITS_COLUMNS].reset_index(drop=True)
 
 
 def _fit(y, X, family, offset, cov_type, maxlags, dispersion) -> Any:
     if family == "poisson":
-        return _glm_fit(y, X, sm.families.Poisson(), offset, cov_type, maxlags, dispersion)
+        return glm_fit(y, X, sm.families.Poisson(), offset, cov_type, maxlags, dispersion)
     model = sm.OLS(y, X)
     if cov_type == "HAC":
         return model.fit(cov_type="HAC", cov_kwds={"maxlags": maxlags}, use_t=True)
     return model.fit(cov_type=cov_type, use_t=True)
 
 
-def _method(family, has_offset, cov_type, maxlags, dispersion, seasonal_kind) -> str:
+def _method(family, has_offset, cov_type, maxlags, dispersion, seasonal) -> str:
     if family == "poisson":
         text = "segmented Poisson GLM (log link)"
         text += ", offset log(exposure)" if has_offset else ""
         text += ", quasi-Poisson scale" if dispersion == "pearson" else ""
     else:
         text = "segmented OLS"
-    text += f", {seasonal_kind} seasonality" if seasonal_kind else ""
+    text += f", {seasonal} seasonality" if seasonal else ""
     cov = f"HAC({maxlags} lags)" if cov_type == "HAC" else cov_type
     return f"{text}; {cov} standard errors"
 
@@ -285,7 +292,7 @@ def _event_period(date: Any) -> pd.Period:
 
 def _aligned_exposure(exposure: Any, series: pd.Series, periods: pd.PeriodIndex) -> pd.Series:
     if isinstance(exposure, pd.Series):
-        expo_periods = _monthly_index(exposure, what="exposure")
+        expo_periods = monthly_index(exposure, what="exposure")
         values = pd.Series(exposure.to_numpy(), index=expo_periods, name=exposure.name)
         return values.reindex(periods)
     values = np.asarray(exposure)

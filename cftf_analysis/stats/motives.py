@@ -11,6 +11,7 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
+from cftf_analysis.options import check_fraction, check_literal, renamed_argument
 from cftf_analysis.vocab import MOTIVES
 
 __all__ = ["MOTIVE_TREND_COLUMNS", "motive_share_trend"]
@@ -35,13 +36,14 @@ MOTIVE_TREND_COLUMNS = [
 ]
 
 
+@renamed_argument("alpha", "conf_level", convert=lambda a: 1 - a)
 def motive_share_trend(
     reports: pd.DataFrame,
     *,
     motive: str = "financial",
     against: Literal["time"] | str = "time",
     panel: pd.DataFrame | None = None,
-    alpha: float = 0.05,
+    conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Binomial GLM of whether a report cites a motive, against time or an indicator.
 
@@ -60,8 +62,9 @@ def motive_share_trend(
     panel
         Output of :func:`cftf_analysis.monthly_panel`; needed unless
         ``against="time"``.
-    alpha
-        One minus the confidence level of the intervals.
+    conf_level
+        Confidence level of the intervals (``alpha=`` is its deprecated
+        spelling, ``1 - conf_level``).
 
     Returns
     -------
@@ -91,8 +94,8 @@ def motive_share_trend(
     >>> int(res.loc[1, "n_obs"]), int(res.loc[1, "n_citing"])
     (146, 59)
     """
-    if motive not in MOTIVES:
-        raise ArgumentError(f"motive={motive!r} is not allowed; use one of {', '.join(MOTIVES)}")
+    check_literal(motive, MOTIVES, "motive")
+    check_fraction(conf_level, "conf_level")
     flag = reports[f"motive_{motive}"].to_numpy(dtype=float)
     mid = reports["published_start"] + (reports["published_end"] - reports["published_start"]) / 2
     if against == "time":
@@ -126,7 +129,7 @@ def motive_share_trend(
         )
     design = sm.add_constant(x, has_constant="add")
     fit = sm.GLM(y, design, family=sm.families.Binomial()).fit()
-    z = sps.norm.ppf(1 - alpha / 2)
+    z = sps.norm.ppf((1 + conf_level) / 2)
     est, se = np.asarray(fit.params), np.asarray(fit.bse)
     out = pd.DataFrame(
         {

@@ -16,13 +16,21 @@ import numpy as np
 import pandas as pd
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.panel import DEFAULT_SERIES, SeriesSpec
-from cftf_analysis.stats._common import as_generator
-from cftf_analysis.stats._panel_sampler import PanelSampler
+from cftf_analysis.options import Vary, allowed_values, check_fraction, check_int
+from cftf_analysis.panel import (
+    DEFAULT_SERIES,
+    SeriesSpec,
+    indicator_points,
+    interpolate,
+    monthly_panel,
+    series_rows,
+)
+from cftf_analysis.stats.timeseries import as_generator
 
 __all__ = [
     "DRAW_COLUMNS",
-    "SUMMARY_COLUMNS",
+    "SENSITIVITY_COLUMNS",
+    "PanelSampler",
     "SensitivityResult",
     "draw_indicators",
     "draw_report_dates",
@@ -32,7 +40,7 @@ __all__ = [
 #: Columns of :attr:`SensitivityResult.draws`.
 DRAW_COLUMNS = ["draw", "finding", "estimate", "p_value"]
 #: Columns of :attr:`SensitivityResult.summary`.
-SUMMARY_COLUMNS = [
+SENSITIVITY_COLUMNS = [
     "finding",
     "observed_estimate",
     "observed_p_value",
@@ -59,7 +67,7 @@ class SensitivityResult:
         One row per draw and finding: ``draw`` (0-based), ``finding``,
         ``estimate``, ``p_value`` (plus any other column the analysis returns).
     summary
-        One row per finding, columns :data:`SUMMARY_COLUMNS`: the estimate and
+        One row per finding, columns :data:`SENSITIVITY_COLUMNS`: the estimate and
         p-value on the data as given, the median and 2.5/97.5 percentiles of
         the estimate across draws, the share of draws whose estimate has the
         observed sign, the share with p < alpha, the number of draws and of
@@ -133,6 +141,83 @@ def _check_result(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+class PanelSampler:
+    """Precomputed state to draw plausible monthly panels quickly.
+
+    :func:`~cftf_analysis.monthly_panel` is written for clarity and validates
+    its inputs; :func:`sensitivity` needs it a thousand times. The sampler does
+    the parts that do not change between draws once (the month grid, which
+    indicator rows make each series, each report's date interval) and per draw
+    only draws dates and values with numpy, giving exactly the panel that
+    ``monthly_panel(draw_report_dates(...), draw_indicators(...))`` would give
+    for the same random numbers (a test checks this).
+    """
+
+    def __init__(
+        self,
+        reports: pd.DataFrame,
+        indicators: pd.DataFrame,
+        series: Mapping[str, SeriesSpec],
+        **panel_kwargs: object,
+    ) -> None:
+        self.observed = monthly_panel(reports, indicators, series=series, **panel_kwargs)
+        self.grid = pd.DatetimeIndex(self.observed["month"])
+        self.kwargs = {**panel_kwargs, "start": self.grid[0], "end": self.grid[-1]}
+        self.series = dict(series)
+        self.date = str(panel_kwargs.get("date", "published"))
+        self.interpolation = str(panel_kwargs.get("interpolation", "linear"))
+        start = reports[f"{self.date}_start"]
+        end = reports[f"{self.date}_end"]
+        known = (start.notna() & end.notna()).to_numpy()
+        self.n_reports = len(reports)
+        self.known = known
+        self.start_day = start.to_numpy().astype("datetime64[D]")
+        self.n_days = (end.to_numpy().astype("datetime64[D]") - self.start_day).astype(
+            np.int64
+        ) + 1
+        self.financial = reports["motive_financial"].to_numpy(dtype=float)
+        self.m0 = self.grid[0].year * 12 + self.grid[0].month - 1
+        # indicator rows per series, in the order draw_indicators draws them
+        self.rows = pd.concat(
+            [series_rows(indicators, s) for s in series.values()], ignore_index=True
+        )
+        self.ranged = (self.rows["low"].notna() & self.rows["high"].notna()).to_numpy()
+        self.value = self.rows["value"].to_numpy(dtype=float)
+        self.low = self.rows["low"].to_numpy(dtype=float)
+        self.high = self.rows["high"].to_numpy(dtype=float)
+        # which row gives each month's figure does not depend on the values
+        self.points = {
+            name: indicator_points(self.rows, name, spec) for name, spec in series.items()
+        }
+
+    def _counts(self, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        months = day[self.known].astype("datetime64[M]").astype(np.int64) + 1970 * 12 - self.m0
+        inside = (months >= 0) & (months < len(self.grid))
+        n = np.bincount(months[inside], minlength=len(self.grid)).astype(float)
+        fin = np.bincount(
+            months[inside], weights=self.financial[self.known][inside], minlength=len(self.grid)
+        )
+        return n, fin
+
+    def draw(self, rng: np.random.Generator, *, dates: bool, values: bool) -> pd.DataFrame:
+        """One plausible panel (same columns as the observed one)."""
+        out = self.observed.copy()
+        if dates:
+            u = rng.random(self.n_reports)
+            offset = np.floor(u * np.where(self.known, self.n_days, 1)).astype(np.int64)
+            day = self.start_day + np.where(self.known, offset, 0)
+            out["n_reports"], out["n_reports_financial"] = self._counts(day)
+        if values:
+            value = self.value.copy()
+            r = self.ranged
+            value[r] = self.low[r] + rng.random(int(r.sum())) * (self.high[r] - self.low[r])
+            for name, points in self.points.items():
+                drawn = value[points["source_index"].to_numpy()]
+                estimate = points["estimate"].where(np.isnan(drawn), drawn)
+                out[name] = interpolate(estimate, self.grid, self.interpolation).to_numpy()
+        return out
+
+
 def sensitivity(
     analysis: Analysis,
     *,
@@ -140,7 +225,7 @@ def sensitivity(
     indicators: pd.DataFrame,
     n_draws: int = 1000,
     seed: int | np.random.Generator | None = None,
-    vary: tuple[str, ...] = ("indicators", "dates"),
+    vary: tuple[Vary, ...] = ("indicators", "dates"),
     series: Mapping[str, SeriesSpec] | None = None,
     alpha: float = 0.05,
     **panel_kwargs: object,
@@ -186,11 +271,10 @@ def sensitivity(
     >>> len(res.draws), int(res.summary.loc[0, "n_draws"])
     (20, 20)
     """
-    unknown = set(vary) - {"indicators", "dates"}
-    if unknown or not vary:
+    if isinstance(vary, str) or not vary or set(vary) - set(allowed_values(Vary)):
         raise ArgumentError(f"vary must name 'indicators' and/or 'dates'; got {vary!r}")
-    if n_draws < 1:
-        raise ArgumentError(f"n_draws must be at least 1; got {n_draws}")
+    check_int(n_draws, "n_draws", minimum=1)
+    check_fraction(alpha, "alpha")
     rng = as_generator(seed)
     sampler = PanelSampler(
         reports, indicators, DEFAULT_SERIES if series is None else series, **panel_kwargs
@@ -239,4 +323,4 @@ def _summarise(
                 "alpha": alpha,
             }
         )
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)

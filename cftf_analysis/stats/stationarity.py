@@ -2,25 +2,32 @@
 
 :func:`stationarity_tests` returns one tidy row per test
 (:data:`STATIONARITY_COLUMNS`). :func:`cftf_analysis.stats.granger.granger_test`
-uses the same tests to decide how often to difference a pair, and re-exports
-this function and its column constant.
+uses the same tests (:func:`adf_kpss`) to decide how often to difference a
+pair, on the gap-free stretch :func:`consecutive_values` returns.
 """
 
 from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from statsmodels.tools.sm_exceptions import InterpolationWarning
 from statsmodels.tsa.stattools import adfuller, kpss
 
-from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats import _common
+from cftf_analysis.errors import AnalysisError
+from cftf_analysis.options import Regression, check_fraction, check_literal
+from cftf_analysis.stats.timeseries import as_float_array
 
-__all__ = ["STATIONARITY_COLUMNS", "stationarity_tests"]
+__all__ = [
+    "MIN_STATIONARITY_OBS",
+    "STATIONARITY_COLUMNS",
+    "adf_kpss",
+    "consecutive_values",
+    "stationarity_tests",
+]
 
 STATIONARITY_COLUMNS: tuple[str, ...] = (
     "test",
@@ -37,9 +44,15 @@ MIN_STATIONARITY_OBS = 10
 _RESULT_OBJECT = "result_object" in inspect.signature(adfuller).parameters
 
 
-def _consecutive(values: Any, name: str) -> np.ndarray:
-    """Float array with leading/trailing gaps removed; interior gaps are an error."""
-    v = _common.as_float_array(values, name=name, min_length=3)
+def consecutive_values(values: Any, name: str) -> np.ndarray:
+    """Float array with leading/trailing gaps removed; interior gaps are an error.
+
+    Examples
+    --------
+    >>> consecutive_values([np.nan, 1.0, 2.0, 4.0, np.nan], "x").tolist()
+    [1.0, 2.0, 4.0]
+    """
+    v = as_float_array(values, name=name, min_length=3)
     ok = np.flatnonzero(np.isfinite(v))
     v = v[ok[0] : ok[-1] + 1]
     if not np.isfinite(v).all():
@@ -50,8 +63,10 @@ def _consecutive(values: Any, name: str) -> np.ndarray:
     return v
 
 
-def _adf_kpss(v: np.ndarray, regression: str) -> list[tuple[str, str, float, float, int, int]]:
-    """(test, null, statistic, p_value, lags, n_obs) for ADF and KPSS."""
+def adf_kpss(
+    v: np.ndarray, regression: Regression
+) -> list[tuple[str, str, float, float, int, int]]:
+    """``(test, null, statistic, p_value, lags, n_obs)`` for ADF and KPSS of a gap-free series."""
     if v.size < MIN_STATIONARITY_OBS:
         raise AnalysisError(
             f"stationarity tests need at least {MIN_STATIONARITY_OBS} observations, got {v.size}"
@@ -76,7 +91,7 @@ def _adf_kpss(v: np.ndarray, regression: str) -> list[tuple[str, str, float, flo
 
 
 def stationarity_tests(
-    series: Any, *, alpha: float = 0.05, regression: Literal["c", "ct"] = "c"
+    series: Any, *, alpha: float = 0.05, regression: Regression = "c"
 ) -> pd.DataFrame:
     """Augmented Dickey-Fuller and KPSS tests of one series.
 
@@ -136,11 +151,10 @@ def stationarity_tests(
     >>> stationarity_tests(np.diff(walk))["conclusion"].tolist()
     ['stationary', 'stationary']
     """
-    _common.check_option(regression, ("c", "ct"), "regression")
-    if not 0.0 < alpha < 1.0:
-        raise ArgumentError(f"alpha must be between 0 and 1, got {alpha!r}")
+    check_literal(regression, Regression, "regression")
+    check_fraction(alpha, "alpha")
     name = series.name if isinstance(series, pd.Series) and series.name is not None else "series"
-    rows = _adf_kpss(_consecutive(series, str(name)), regression)
+    rows = adf_kpss(consecutive_values(series, str(name)), regression)
     out = pd.DataFrame(rows, columns=list(STATIONARITY_COLUMNS[:-1]))
     reject = out["p_value"] < alpha
     is_adf = out["test"] == "adf"

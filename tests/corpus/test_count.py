@@ -255,8 +255,8 @@ def test_frequencies(freq: str) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"freq": "M"}, r"freq must be one of 'D', 'W-MON', 'MS', 'QS', 'YS'"),
-        ({"engine": "spark2"}, r"engine must be one of 'auto', 'duckdb'"),
+        ({"freq": "M"}, r"freq='M' is not allowed; use one of 'D', 'W-MON', 'MS', 'QS', 'YS'"),
+        ({"engine": "spark2"}, r"engine='spark2' is not allowed; use one of 'auto', 'duckdb'"),
         ({"text": "body"}, r"no column 'body'; its columns are 'url', 'title', 'text'"),
         ({"date": "when"}, r"no column 'when'"),
         ({"dedupe": ("url",)}, r"dedupe must be None or a pair"),
@@ -281,6 +281,7 @@ def test_column_type_errors(engine: str) -> None:
         count_corpus(frame, text="title", dedupe=None, engine=engine)
 
 
+@pytest.mark.slow
 def test_sources_of_every_kind_agree(tmp_path) -> None:
     frame = archive(
         [

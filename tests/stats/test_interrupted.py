@@ -13,7 +13,7 @@ from scipy import stats
 from cftf_analysis.errors import AnalysisError, ArgumentError, DataValidationError
 from cftf_analysis.stats.interrupted import ITS_COLUMNS, event_effect
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 MONTHS = pd.date_range("2013-01-01", periods=48, freq="MS")
 
 
@@ -171,6 +171,7 @@ def test_errors(rng):
         event_effect(y.reset_index(drop=True), date="2015-01")
 
 
+@pytest.mark.slow
 def test_null_level_change_false_positive_rate():
     """With no effect, level_change is 'significant' at 5% about 5% of the time.
 

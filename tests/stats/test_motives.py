@@ -59,10 +59,22 @@ def test_recovers_simulated_slope(rng):
 
 
 def test_errors(reports):
-    with pytest.raises(ArgumentError, match="financial, corruption"):
+    with pytest.raises(ArgumentError, match="motive='boredom' is not allowed; use one of"):
         cftf.motive_share_trend(reports, motive="boredom")
     with pytest.raises(ArgumentError, match="needs panel"):
         cftf.motive_share_trend(reports, against="revenue_total")
     none = reports.assign(motive_financial=False)
     with pytest.raises(AnalysisError, match="0 of 146"):
         cftf.motive_share_trend(none)
+
+
+def test_conf_level_and_its_deprecated_spelling(reports):
+    wide = cftf.motive_share_trend(reports, conf_level=0.99).iloc[1]
+    narrow = cftf.motive_share_trend(reports, conf_level=0.9).iloc[1]
+    assert wide["ci_low"] < narrow["ci_low"] < narrow["ci_high"] < wide["ci_high"]
+    # scipy.stats.norm.ppf(0.95): the 90% Wald interval is estimate -/+ 1.645 se
+    half = narrow["ci_high"] - narrow["estimate"]
+    assert half == pytest.approx(1.6448536269514722 * narrow["std_error"], rel=1e-12)
+    with pytest.warns(DeprecationWarning, match=r"alpha=0.1 is conf_level=0.9"):
+        old = cftf.motive_share_trend(reports, alpha=0.1).iloc[1]
+    assert old["ci_low"] == pytest.approx(narrow["ci_low"], rel=1e-12)

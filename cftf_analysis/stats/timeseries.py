@@ -1,19 +1,14 @@
-"""Helpers shared by the statistics modules (not public API).
+"""Preparing a time series for a test: coercion, alignment, detrending, prewhitening.
 
-- option checking (:func:`check_option`) with an :class:`ArgumentError` that
-  lists the allowed values;
-- p-value adjustment across a family of tests (:func:`adjust_pvalues`), a thin
-  wrapper around :func:`statsmodels.stats.multitest.multipletests` that leaves
-  missing p-values missing;
-- coercion of a series to a float array with clear :class:`AnalysisError`
-  messages for all-missing, constant and too-short input
-  (:func:`as_float_array`, :func:`align_pair`);
-- series transforms used before testing: :func:`difference`,
-  :func:`linear_detrend`, and an autoregressive prewhitening filter
-  (:func:`fit_ar`, :func:`ar_filter`);
-- :func:`ar1_with_trend`, the null-hypothesis simulator shared by the tests,
-  the calibration script and the benchmark (defined in
-  :mod:`cftf_analysis.stats._simulate`, re-exported here).
+Shared by the cross-correlation, Granger, stationarity and sensitivity code:
+
+- :func:`as_float_array` and :func:`align_pair` turn series into float arrays
+  with clear :class:`~cftf_analysis.errors.AnalysisError` messages for
+  all-missing, constant and too-short input;
+- :func:`difference` and :func:`linear_detrend` remove a trend;
+- :func:`fit_ar` and :func:`ar_filter` fit and apply an autoregressive
+  prewhitening filter (Box & Jenkins);
+- :func:`as_generator` turns a seed into a :class:`numpy.random.Generator`.
 
 Missing values are ``NaN`` throughout; none of the helpers drops them silently:
 they either propagate (transforms) or are counted (coercion).
@@ -23,52 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats._simulate import ar1_with_trend
+from cftf_analysis.options import IC, check_literal
 
 __all__ = [
-    "ADJUST_METHODS",
     "ARFit",
-    "Adjust",
     "SeriesLike",
-    "adjust_pvalues",
     "align_pair",
-    "ar1_with_trend",
     "ar_filter",
     "as_float_array",
     "as_generator",
-    "check_option",
     "difference",
     "fit_ar",
+    "lag_matrix",
     "linear_detrend",
 ]
 
-Adjust = Literal["holm", "fdr_bh", "bonferroni", "none"]
-ADJUST_METHODS: tuple[str, ...] = ("holm", "fdr_bh", "bonferroni", "none")
-
 SeriesLike = pd.Series | np.ndarray | Sequence[float]
-
-
-def check_option(value: object, allowed: Sequence[object], name: str) -> None:
-    """Raise :class:`ArgumentError` unless ``value`` is one of ``allowed``.
-
-    Examples
-    --------
-    >>> check_option("holm", ADJUST_METHODS, "adjust")
-    >>> check_option("sidak", ADJUST_METHODS, "adjust")
-    Traceback (most recent call last):
-    ...
-    cftf_analysis.errors.ArgumentError: adjust='sidak' is not allowed; use one of 'holm', ...
-    """
-    if value not in allowed:
-        listed = ", ".join(repr(a) for a in allowed)
-        raise ArgumentError(f"{name}={value!r} is not allowed; use one of {listed}")
 
 
 def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -76,66 +46,6 @@ def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     return np.random.default_rng(seed)
-
-
-def adjust_pvalues(
-    p_values: Sequence[float] | np.ndarray, method: Adjust = "holm", *, alpha: float = 0.05
-) -> np.ndarray:
-    """Adjust a family of p-values for multiple testing.
-
-    Parameters
-    ----------
-    p_values
-        The unadjusted p-values of one family of tests. ``NaN`` entries are
-        left out of the family and stay ``NaN``.
-    method
-        ``"holm"`` (Holm 1979 step-down, controls the familywise error rate),
-        ``"fdr_bh"`` (Benjamini & Hochberg 1995, controls the false discovery
-        rate), ``"bonferroni"``, or ``"none"`` (returns the p-values unchanged).
-    alpha
-        Passed to :func:`~statsmodels.stats.multitest.multipletests`; it does
-        not change the adjusted p-values of these methods.
-
-    Returns
-    -------
-    numpy.ndarray
-        Adjusted p-values, same length and order as ``p_values``.
-
-    Examples
-    --------
-    >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(3).tolist()
-    [0.03, 0.06, 0.06]
-    >>> adjust_pvalues([0.01, float("nan")], "bonferroni").tolist()
-    [0.01, nan]
-    """
-    check_option(method, ADJUST_METHODS, "adjust")
-    p = np.asarray(p_values, dtype=float).copy()
-    if method == "none":
-        return p
-    finite = np.isfinite(p)
-    if not finite.any():
-        return p
-    if method == "holm":
-        p[finite] = _holm(p[finite])
-    else:
-        p[finite] = multipletests(p[finite], alpha=alpha, method=method)[1]
-    return p
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values, equal to ``multipletests(p, method="holm")[1]``.
-
-    Computed here because statsmodels' Holm branch calls ``gc.collect()`` on
-    every call (about 0.1 s once pandas and statsmodels are loaded; see
-    statsmodels pull request 8671), which would dominate simulations that
-    adjust thousands of families. The test suite checks the two agree.
-    """
-    m = p.size
-    order = np.argsort(p, kind="stable")
-    stepped = np.maximum.accumulate(p[order] * np.arange(m, 0, -1))
-    out = np.empty(m)
-    out[order] = np.minimum(stepped, 1.0)
-    return out
 
 
 def as_float_array(
@@ -310,7 +220,7 @@ class ARFit:
     n_obs: int
 
 
-def _lag_matrix(v: np.ndarray, p: int, start: int) -> tuple[np.ndarray, np.ndarray]:
+def lag_matrix(v: np.ndarray, p: int, start: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows t = start..n-1: target v_t and regressors [1, v_{t-1}, ..., v_{t-p}]."""
     n = v.size
     target = v[start:]
@@ -319,7 +229,7 @@ def _lag_matrix(v: np.ndarray, p: int, start: int) -> tuple[np.ndarray, np.ndarr
 
 
 def fit_ar(
-    values: np.ndarray, *, order: int | None = None, max_order: int = 1, ic: str = "aic"
+    values: np.ndarray, *, order: int | None = None, max_order: int = 1, ic: IC = "aic"
 ) -> ARFit:
     """Fit an AR(p) model with intercept by ordinary least squares.
 
@@ -342,7 +252,7 @@ def fit_ar(
     (1, 0.7)
     """
     v = np.asarray(values, dtype=float)
-    check_option(ic, ("aic", "bic"), "ic")
+    check_literal(ic, IC, "ic")
     if order is not None:
         if order < 0:
             raise ArgumentError(f"the AR order must be >= 0, got {order}")
@@ -350,7 +260,7 @@ def fit_ar(
     else:
         if max_order < 0:
             raise ArgumentError(f"max_order must be >= 0, got {max_order}")
-        target, design = _lag_matrix(v, max_order, max_order)
+        target, design = lag_matrix(v, max_order, max_order)
         ok = np.isfinite(target) & np.isfinite(design).all(axis=1)
         n_ok = int(ok.sum())
         if n_ok <= max_order + 2:
@@ -365,7 +275,7 @@ def fit_ar(
             crit = n_ok * np.log(ssr / n_ok) + penalty * p
             if crit < best - 1e-12:
                 best, chosen = crit, p
-    target, design = _lag_matrix(v, chosen, chosen)
+    target, design = lag_matrix(v, chosen, chosen)
     ok = np.isfinite(target) & np.isfinite(design).all(axis=1)
     n_ok = int(ok.sum())
     if n_ok <= chosen + 2:

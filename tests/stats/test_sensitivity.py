@@ -9,10 +9,10 @@ import pytest
 import cftf_analysis as cftf
 from cftf_analysis.errors import AnalysisError, ArgumentError
 from cftf_analysis.panel import DEFAULT_SERIES, series_rows
-from cftf_analysis.stats._panel_sampler import PanelSampler
 from cftf_analysis.stats.sensitivity import (
     DRAW_COLUMNS,
-    SUMMARY_COLUMNS,
+    SENSITIVITY_COLUMNS,
+    PanelSampler,
     draw_indicators,
     draw_report_dates,
 )
@@ -59,7 +59,7 @@ def test_draws_vary_only_what_is_uncertain(data):
         mean_reports, reports=reports, indicators=indicators, n_draws=40, seed=3
     )
     assert list(res.draws.columns[:4]) == DRAW_COLUMNS
-    assert list(res.summary.columns) == SUMMARY_COLUMNS
+    assert list(res.summary.columns) == SENSITIVITY_COLUMNS
     by = res.draws.pivot(index="draw", columns="finding", values="estimate")
     # moving dates inside their intervals never loses or invents a report...
     n_months = len(cftf.monthly_panel(reports, indicators))

@@ -17,9 +17,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_corpus_dates import REJECTED, python_utc_date
-from test_corpus_reference import reference_counts
-from test_corpus_terms import CASES
 
 from cftf_analysis.corpus import (
     DEFAULT_DEFECTION_TERMS,
@@ -29,8 +26,11 @@ from cftf_analysis.corpus import (
     count_corpus,
     term_pattern,
 )
+from tests.corpus.test_dates import REJECTED, python_utc_date
+from tests.corpus.test_reference import reference_counts
+from tests.corpus.test_terms import CASES
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _make_corpus():
@@ -154,6 +154,7 @@ def test_greek_and_turkish_capitals_give_one_key_in_every_engine(corpus) -> None
         assert counts["n_duplicates_removed"].tolist() == [2], engine
 
 
+@pytest.mark.slow
 def test_duckdb_pandas_polars_equal_the_reference(corpus, expected, tmp_path) -> None:
     path = tmp_path / "corpus.parquet"
     pq.write_table(corpus, path, row_group_size=1000)
@@ -171,6 +172,7 @@ def test_duckdb_pandas_polars_equal_the_reference(corpus, expected, tmp_path) ->
         pd.testing.assert_frame_equal(counts, first, obj=name)
 
 
+@pytest.mark.slow
 def test_text_dates_give_the_same_counts_in_every_engine(text_dated) -> None:
     expected = _reference(text_dated)
     for engine in ("duckdb", "pandas", "polars"):

@@ -20,7 +20,7 @@ from cftf_analysis.stats.countmodel import (
     fit_count_model,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def make_panel(rng: np.random.Generator, n: int = 60, beta=(-3.0, 0.3, -0.2)) -> pd.DataFrame:
@@ -76,7 +76,9 @@ def test_schema_of_tidy_and_fit_stats(rng):
     assert list(stats_row.columns) == FIT_STATS_COLUMNS
     assert len(stats_row) == 1
     assert stats_row.loc[0, "n_obs"] == 58 and stats_row.loc[0, "n_dropped"] == 2
-    assert stats_row.loc[0, "family"] == "poisson" and math.isnan(stats_row.loc[0, "alpha"])
+    assert stats_row.loc[0, "family"] == "poisson" and math.isnan(
+        stats_row.loc[0, "nb_dispersion"]
+    )
     assert "Generalized Linear Model" in str(fit.summary())
 
 
@@ -155,17 +157,22 @@ def test_negative_binomial_matches_ml_fit(rng):
     offset = np.log(panel["coverage"].to_numpy())
     # sm.NegativeBinomial(y, X, loglike_method="nb2", offset=...).fit(): joint ML of beta, alpha
     ml = sm.NegativeBinomial(panel["n_reports"], X, offset=offset).fit(disp=0, maxiter=500)
-    assert fit.alpha == pytest.approx(ml.params["alpha"], rel=1e-8)
+    assert fit.nb_dispersion == pytest.approx(ml.params["alpha"], rel=1e-8)
+    with pytest.warns(DeprecationWarning, match="use nb_dispersion"):
+        assert fit.alpha == fit.nb_dispersion
     np.testing.assert_allclose(fit.tidy()["estimate"], ml.params.iloc[:-1], rtol=1e-5)
     # sm.GLM(y, X, family=NegativeBinomial(alpha), offset=...).fit(scale="X2")
     glm = sm.GLM(
-        panel["n_reports"], X, family=sm.families.NegativeBinomial(alpha=fit.alpha), offset=offset
+        panel["n_reports"],
+        X,
+        family=sm.families.NegativeBinomial(alpha=fit.nb_dispersion),
+        offset=offset,
     ).fit(scale="X2")
     np.testing.assert_allclose(fit.tidy()["estimate"], glm.params, rtol=1e-8)
     np.testing.assert_allclose(fit.tidy()["std_error"], glm.bse, rtol=1e-8)
     row = fit.fit_stats().iloc[0]
     assert row["aic"] == pytest.approx(-2 * ml.llf + 2 * 4, rel=1e-6)
-    assert 0.2 < row["alpha"] < 1.0
+    assert 0.2 < row["nb_dispersion"] < 1.0
     assert row["overdispersion_p_value"] < 0.01  # NB data are overdispersed for Poisson
 
 
@@ -371,6 +378,7 @@ def test_analysis_errors(rng):
 # --- false-positive rate (fast version; the large run is in validation/) -------------------------
 
 
+@pytest.mark.slow
 def test_null_covariate_false_positive_rate_is_near_alpha():
     """A covariate unrelated to the counts is 'significant' at 5% about 5% of the time.
 

@@ -20,7 +20,7 @@ from cftf_analysis.stats.changepoints import (
     change_points,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def shifted(rng: np.random.Generator, n: int = 40, at: int = 25, shift: float = -3.0) -> pd.Series:
@@ -200,7 +200,7 @@ def test_errors(rng):
         change_points(y, model="poisson", resampling="ar1_bootstrap")
     with pytest.raises(ArgumentError, match="penalty='aic'"):
         change_points(y, penalty="aic")
-    with pytest.raises(ArgumentError, match="min_size must be a positive integer"):
+    with pytest.raises(ArgumentError, match="min_size must be an integer >= 1"):
         change_points(y, min_size=0)
     with pytest.raises(ArgumentError, match="pandas Series"):
         change_points(y.to_numpy())
@@ -228,6 +228,7 @@ def rejection_rate(rng, draw, n_series: int, **kwargs) -> float:
     return hits / n_series
 
 
+@pytest.mark.slow
 def test_white_noise_false_positive_rate_of_the_permutation_test():
     """Under 'no break' (white noise) the permutation test rejects at 5% about 5% of the time.
 
@@ -243,6 +244,7 @@ def test_white_noise_false_positive_rate_of_the_permutation_test():
     assert lo <= rate <= hi
 
 
+@pytest.mark.slow
 def test_ar1_false_positive_rate_of_the_default_bootstrap():
     """AR(1) noise (phi 0.5, 48 values) without a break: the default AR(1) bootstrap keeps
     the 5% test near 5%, where plain permutation rejects most series.

@@ -1,13 +1,25 @@
-"""association_summary: every row equals the underlying function called directly."""
+"""The battery: registered steps, and every row equal to the function called directly."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import cftf_analysis as cftf
-from cftf_analysis.stats.summary import SCALES, SUMMARY_COLUMNS, run_battery
+from cftf_analysis.errors import ArgumentError
+from cftf_analysis.stats.battery import (
+    BatteryContext,
+    StepResult,
+    register_step,
+    registered_steps,
+    run_battery,
+    unregister_step,
+)
+from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
+from cftf_analysis.stats.findings import SCALES, caveat, finding_frame, finding_row
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +72,7 @@ def test_count_model_row_is_the_direct_fit(battery):
 
 
 def test_events_tested_once_per_month_with_holm(battery):
-    effects = battery.event_effects
+    effects = battery["event_effects"].table
     months = effects["event_date"]
     assert months.is_unique
     # Holm-adjusted p-values are never smaller than the raw ones
@@ -69,7 +81,7 @@ def test_events_tested_once_per_month_with_holm(battery):
 
 
 def test_sensitivity_rows_summarise_draws(battery):
-    res = battery.sensitivity["territory"]
+    res = battery["sensitivity"].models["territory"]
     row = battery.summary[battery.summary["finding"].str.startswith("sensitivity")]
     row = row[row["indicator"] == "territory"].iloc[0]
     assert row["estimate"] == pytest.approx(res.draws["estimate"].median())
@@ -125,3 +137,103 @@ def test_corpus_coverage_as_exposure_and_alternative_series(rng):
     )
     alt_term = alt_direct.tidy().set_index("term").loc["territory_10k_km2_lag0"]
     assert alt_row["estimate"] == pytest.approx(alt_term["irr"], rel=1e-10)
+
+
+def test_results_are_kept_by_step_name(battery):
+    assert list(battery.results) == list(registered_steps())
+    ccf = battery["ccf"]
+    assert set(ccf.table["indicator"]) == {"revenue_total", "territory"}
+    assert list(ccf.rows["indicator"]) == ["revenue_total", "territory"]
+    assert set(battery["count_model"].models) == {"revenue_total", "territory"}
+    assert (
+        battery["change_points"]
+        .models["change_points"]
+        .segments.equals(battery["change_points"].table)
+    )
+    with pytest.raises(KeyError, match="no step 'nope'"):
+        battery["nope"]
+    # the summary is the steps' rows, indicator by indicator, then the others
+    order = battery.summary["finding"].tolist()
+    assert order.index("Granger: revenue_total -> n_reports") < order.index(
+        "territory vs reports: strongest cross-correlation (territory leading)"
+    )
+
+
+@dataclass(frozen=True)
+class ToyStep:
+    """A statistic a user adds: the mean count of the months an indicator is known."""
+
+    name: str = "toy"
+    label: str = "toy statistic"
+    per_indicator: bool = True
+    table_name: str | None = "toy"
+
+    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
+        window = ctx.window(indicator)
+        mean = float(window[ctx.options.counts].mean())
+        row = finding_row(
+            finding=f"toy: mean monthly reports where {indicator} is known",
+            method="mean",
+            indicator=indicator,
+            estimate=mean,
+            n_obs=len(window),
+            caveat=caveat(ctx.n_points(indicator)),
+        )
+        table = pd.DataFrame({"indicator": [indicator], "mean": [mean]})
+        return StepResult(rows=finding_frame([row]), table=table)
+
+
+@pytest.fixture
+def toy_step():
+    register_step(ToyStep())
+    yield
+    unregister_step("toy")
+
+
+def test_a_registered_step_appears_in_the_summary(toy_step, bundled_reports, bundled_indicators):
+    table = cftf.association_summary(
+        bundled_reports, bundled_indicators, steps=["ccf", "toy"], n_draws=2
+    )
+    toy = table[table["finding"].str.startswith("toy:")].set_index("indicator")
+    panel = cftf.monthly_panel(bundled_reports, bundled_indicators)
+    expected = panel.loc[panel["territory"].notna(), "n_reports"].mean()
+    assert toy.loc["territory", "estimate"] == pytest.approx(expected)
+    assert list(table.columns) == SUMMARY_COLUMNS
+    # per-indicator steps interleave: ccf and toy for revenue, then for territory
+    assert table["indicator"].tolist() == ["revenue_total"] * 2 + ["territory"] * 2
+
+
+def test_registry_refuses_duplicates_and_non_steps(toy_step):
+    with pytest.raises(ArgumentError, match="a step named 'toy' is registered"):
+        register_step(ToyStep())
+    with pytest.raises(ArgumentError, match="is not a battery step"):
+        register_step(object())
+    with pytest.raises(ArgumentError, match="no step named 'absent'"):
+        unregister_step("absent")
+    with pytest.raises(ArgumentError, match=r"unknown step\(s\) \['absent'\]"):
+        run_battery(cftf.load_reports(), cftf.load_indicators(), steps=["absent"])
+
+
+def test_a_step_that_cannot_run_is_listed(bundled_reports, bundled_indicators):
+    @dataclass(frozen=True)
+    class Failing(ToyStep):
+        name: str = "failing"
+
+        def run(self, ctx, indicator):
+            raise cftf.AnalysisError("not enough months")
+
+    register_step(Failing())
+    try:
+        b = run_battery(bundled_reports, bundled_indicators, steps=["failing"])
+    finally:
+        unregister_step("failing")
+    assert b.errors == [
+        "toy statistic revenue_total: not enough months",
+        "toy statistic territory: not enough months",
+    ]
+    assert b.summary.empty and list(b.summary.columns) == SUMMARY_COLUMNS
+
+
+def test_unknown_pair_is_an_argument_error(bundled_reports, bundled_indicators):
+    with pytest.raises(ArgumentError, match=r"pairs: \['fighters'\] are not series"):
+        run_battery(bundled_reports, bundled_indicators, pairs=("fighters",))

@@ -1,16 +1,16 @@
 """Exact segmentation by dynamic programming, and resampling under "no break".
 
-The engine of :func:`cftf_analysis.stats.changepoints.change_points` (not public
-API; the formulas are in its Notes):
+The engine of :func:`cftf_analysis.stats.changepoints.change_points` (the
+formulas are in its Notes):
 
-- segmentation: :func:`_segment_costs` (the cost of every segment, Gaussian
-  mean-shift or Poisson, for a batch of series), :func:`_dp` (Bellman's
-  recursion over all break positions), :func:`_backtrack` (break positions of
-  the optimum), :func:`_statistic` (sup-F, likelihood-ratio or penalised
-  statistic) and :func:`_noise_scale` (robust noise SD from first differences);
-- resampling: :func:`_block_permutations` (permutations of blocks of
-  consecutive values), :func:`_ar1_null` and :func:`_ar1_paths` (AR(1) residual
-  bootstrap), and :func:`_resampled_p_value`, which reruns the whole search on
+- segmentation: :func:`segment_costs` (the cost of every segment, Gaussian
+  mean-shift or Poisson, for a batch of series), :func:`optimal_partition` (Bellman's
+  recursion over all break positions), :func:`backtrack` (break positions of
+  the optimum), :func:`break_statistic` (sup-F, likelihood-ratio or penalised
+  statistic) and :func:`noise_scale` (robust noise SD from first differences);
+- resampling: :func:`block_permutation_indices` (permutations of blocks of
+  consecutive values), :func:`ar1_null` and :func:`ar1_paths` (AR(1) residual
+  bootstrap), and :func:`resampled_p_value`, which reruns the whole search on
   batches of resampled series (:data:`_CHUNK_CELLS` cost cells per batch).
 """
 
@@ -21,11 +21,23 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "ar1_null",
+    "ar1_paths",
+    "backtrack",
+    "block_permutation_indices",
+    "break_statistic",
+    "noise_scale",
+    "optimal_partition",
+    "resampled_p_value",
+    "segment_costs",
+]
+
 _AR1_BURN_IN = 100
 _CHUNK_CELLS = 2_000_000  # cells of the (resamples, n + 1, n + 1) cost tensor per chunk
 
 
-def _segment_costs(Y: np.ndarray, model: str, min_size: int) -> np.ndarray:
+def segment_costs(Y: np.ndarray, model: str, min_size: int) -> np.ndarray:
     """Cost tensor ``C[b, i, j]`` of ``Y[b, i:j]``; ``inf`` for segments shorter than min_size."""
     B, n = Y.shape
     centred = Y - Y.mean(axis=1, keepdims=True) if model == "mean" else Y
@@ -45,7 +57,7 @@ def _segment_costs(Y: np.ndarray, model: str, min_size: int) -> np.ndarray:
     return np.where(valid[None, :, :], cost, np.inf)
 
 
-def _dp(
+def optimal_partition(
     costs: np.ndarray, k_max: int, *, keep_args: bool = True
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Bellman recursion; ``totals[k, b, j]`` = best cost of ``Y[b, :j]`` in ``k + 1`` segments."""
@@ -61,7 +73,7 @@ def _dp(
     return np.stack(totals), argmins
 
 
-def _backtrack(argmins: list[np.ndarray], k: int, n: int) -> list[int]:
+def backtrack(argmins: list[np.ndarray], k: int, n: int) -> list[int]:
     positions, end = [], n
     for level in range(k, 0, -1):
         end = int(argmins[level - 1][0, end])
@@ -69,7 +81,7 @@ def _backtrack(argmins: list[np.ndarray], k: int, n: int) -> list[int]:
     return sorted(positions)
 
 
-def _statistic(
+def break_statistic(
     final: np.ndarray, scale: Any, n: int, n_breaks: int | None, pen_value: float, model: str
 ) -> np.ndarray:
     """Test statistic per row of ``final`` (``final[b, k]`` = best cost with k breaks)."""
@@ -85,7 +97,7 @@ def _statistic(
     return np.maximum(gains.max(axis=1), 0.0)
 
 
-def _noise_scale(Y: np.ndarray) -> np.ndarray:
+def noise_scale(Y: np.ndarray) -> np.ndarray:
     """Robust noise SD per row from first differences: 1.4826 * MAD(diff) / sqrt(2)."""
     d = np.diff(Y, axis=1)
     mad = np.median(np.abs(d - np.median(d, axis=1, keepdims=True)), axis=1)
@@ -94,7 +106,7 @@ def _noise_scale(Y: np.ndarray) -> np.ndarray:
     return np.where(scale > 0, scale, fallback)
 
 
-def _block_permutations(
+def block_permutation_indices(
     n: int, block_size: int, count: int, rng: np.random.Generator
 ) -> np.ndarray:
     """``count`` index permutations of ``range(n)`` that keep blocks of consecutive values."""
@@ -105,7 +117,7 @@ def _block_permutations(
     return np.stack([np.concatenate([blocks[j] for j in order]) for order in orders])
 
 
-def _ar1_null(y: np.ndarray, one_break: list[int]) -> tuple[float, np.ndarray]:
+def ar1_null(y: np.ndarray, one_break: list[int]) -> tuple[float, np.ndarray]:
     """Bias-corrected AR(1) coefficient and centred innovations of one-break residuals."""
     n = y.size
     cut = one_break[0]
@@ -117,7 +129,7 @@ def _ar1_null(y: np.ndarray, one_break: list[int]) -> tuple[float, np.ndarray]:
     return phi, innovations - innovations.mean()
 
 
-def _ar1_paths(
+def ar1_paths(
     phi: float, innovations: np.ndarray, n: int, count: int, rng: np.random.Generator
 ) -> np.ndarray:
     """``count`` AR(1) paths of length ``n`` driven by resampled innovations."""
@@ -128,7 +140,7 @@ def _ar1_paths(
     return paths[:, _AR1_BURN_IN:]
 
 
-def _resampled_p_value(
+def resampled_p_value(
     y: np.ndarray,
     stat: float,
     argmins: list[np.ndarray],
@@ -154,19 +166,19 @@ def _resampled_p_value(
     phi = math.nan
     rng = np.random.default_rng(seed)
     if resampling == "ar1_bootstrap":
-        phi, innovations = _ar1_null(y, _backtrack(argmins, 1, n))
+        phi, innovations = ar1_null(y, backtrack(argmins, 1, n))
     exceed = 0
     chunk = max(1, _CHUNK_CELLS // (n + 1) ** 2)
     done = 0
     while done < n_resamples:
         b = min(chunk, n_resamples - done)
         if resampling == "ar1_bootstrap":
-            Y = y.mean() + _ar1_paths(phi, innovations, n, b, rng)
+            Y = y.mean() + ar1_paths(phi, innovations, n, b, rng)
         else:
-            Y = y[_block_permutations(n, block_size, b, rng)]
-        scales = _noise_scale(Y) if model == "mean" else np.ones(b)
-        tot, _ = _dp(_segment_costs(Y, model, min_size), k_max, keep_args=False)
-        stars = _statistic(tot[:, :, n].T, scales, n, n_breaks, pen_value, model)
+            Y = y[block_permutation_indices(n, block_size, b, rng)]
+        scales = noise_scale(Y) if model == "mean" else np.ones(b)
+        tot, _ = optimal_partition(segment_costs(Y, model, min_size), k_max, keep_args=False)
+        stars = break_statistic(tot[:, :, n].T, scales, n, n_breaks, pen_value, model)
         exceed += int(np.sum(stars >= stat - 1e-9 * max(1.0, abs(stat))))
         done += b
     return (1 + exceed) / (n_resamples + 1), phi

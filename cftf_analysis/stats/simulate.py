@@ -1,10 +1,9 @@
-"""Simulation of the null-hypothesis model (not public API).
+"""Simulated series with a known answer, for calibration, power and tests.
 
 :func:`ar1_with_trend` draws independent AR(1) series around a linear trend,
 the null model shared by the tests, the calibration script
 (``validation/calibrate_crosscorr_granger.py``) and the benchmark
-(``benchmarks/bench_crosscorr.py``). It is re-exported by
-:mod:`cftf_analysis.stats._common`, where those scripts import it from.
+(``benchmarks/bench_crosscorr.py``).
 """
 
 from __future__ import annotations

@@ -13,17 +13,16 @@ from statsmodels.tsa.api import VAR
 from statsmodels.tsa.stattools import adfuller, grangercausalitytests, kpss
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats._common import ar1_with_trend
 from cftf_analysis.stats.granger import (
     GRANGER_COLUMNS,
     GRANGER_TESTS,
-    STATIONARITY_COLUMNS,
     granger_both_ways,
     granger_test,
-    stationarity_tests,
 )
+from cftf_analysis.stats.simulate import ar1_with_trend
+from cftf_analysis.stats.stationarity import STATIONARITY_COLUMNS, stationarity_tests
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 SM_KEYS = {
     "ssr_f": "ssr_ftest",
     "ssr_chi2": "ssr_chi2test",

@@ -1,4 +1,4 @@
-"""Tests of cftf_analysis.stats.crosscorr (and the helpers it uses from _common)."""
+"""Tests of cftf_analysis.stats.crosscorr and the helpers it uses (timeseries, multiple)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,12 @@ from statsmodels.tsa.tsatools import detrend as sm_detrend
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
 from cftf_analysis.stats import crosscorr
-from cftf_analysis.stats._common import (
-    adjust_pvalues,
-    ar1_with_trend,
-    fit_ar,
-    linear_detrend,
-)
 from cftf_analysis.stats.crosscorr import CROSSCORR_COLUMNS, cross_correlation
+from cftf_analysis.stats.multiple import adjust_pvalues
+from cftf_analysis.stats.simulate import ar1_with_trend
+from cftf_analysis.stats.timeseries import fit_ar, linear_detrend
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def shifted_pairs(x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +100,11 @@ def test_lag_convention_positive_lag_means_x_leads(rng):
 def test_fisher_z_p_value_and_interval_match_scipy(rng):
     x, y = rng.normal(size=45), rng.normal(size=45)
     y = y + 0.3 * x
-    res = cross_correlation(x, y, max_lag=4, detrend="none", prewhiten=False, alpha=0.1)
+    res = cross_correlation(x, y, max_lag=4, detrend="none", prewhiten=False, conf_level=0.9)
+    # the deprecated spelling alpha = 1 - conf_level still gives the same table
+    with pytest.warns(DeprecationWarning, match="use conf_level= instead"):
+        old = cross_correlation(x, y, max_lag=4, detrend="none", prewhiten=False, alpha=0.1)
+    pd.testing.assert_frame_equal(old, res)
     for row in res.itertuples():
         a, b = shifted_pairs(x, y, row.lag)
         n = a.size
@@ -392,9 +393,11 @@ def test_errors_name_the_problem(rng):
         cross_correlation(x, y, max_lag=-1)
     with pytest.raises(ArgumentError, match="same length, got 30 and 29"):
         cross_correlation(x, y[:-1])
-    with pytest.raises(ArgumentError, match="alpha"):
-        cross_correlation(x, y, alpha=1.5)
-    with pytest.raises(ArgumentError, match="block_length must be None or an integer >= 1"):
+    with pytest.raises(ArgumentError, match=r"conf_level must be between 0 and 1, got 1\.5"):
+        cross_correlation(x, y, conf_level=1.5)
+    with pytest.raises(
+        ArgumentError, match=r"block_length must be an integer >= 1 or None, got 2\.5"
+    ):
         cross_correlation(x, y, method="permutation", block_length=2.5)
     with pytest.raises(AnalysisError, match="x has no non-missing values"):
         cross_correlation(np.full(30, np.nan), y)

@@ -1,0 +1,463 @@
+"""The standard battery for the question, as a registry of steps.
+
+A *step* is one statistic run the battery's way: it reads the monthly panel
+and the loaded data from a :class:`BatteryContext`, and returns a
+:class:`StepResult` (its summary rows, its detailed tidy table, any other
+named tables and fitted models). :func:`run_battery` runs every registered
+step in order and keeps the results by step name, so figures and the report
+read ``battery["ccf"].table`` or ``battery["count_model"].models`` and never
+search a finding's text. :func:`association_summary` is the summary table alone.
+
+Adding a statistic is one module in :mod:`cftf_analysis.stats` and one
+:func:`register_step` call: the new rows then appear in
+:func:`association_summary`, ``results.csv`` and the step's table in
+``data/processed/results/``, with no other file touched. The default steps
+are in :mod:`cftf_analysis.stats.steps`.
+
+Examples
+--------
+A step that reports the mean monthly count:
+
+>>> import cftf_analysis as cftf
+>>> from cftf_analysis.stats.findings import caveat, finding_frame, finding_row
+>>> class MeanCount:
+...     name, label, per_indicator, table_name = "mean_count", "mean count", False, None
+...     def run(self, ctx, indicator):
+...         mean = float(ctx.counts_series().mean())
+...         row = finding_row(finding="mean monthly count", method="mean", estimate=mean,
+...                           caveat=caveat(None))
+...         return StepResult(rows=finding_frame([row]))
+>>> _ = register_step(MeanCount())
+>>> table = cftf.association_summary(cftf.load_reports(), cftf.load_indicators(), n_draws=5)
+>>> round(float(table.set_index("finding").loc["mean monthly count", "estimate"]), 2)
+2.47
+>>> unregister_step("mean_count")
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import pandas as pd
+
+from cftf_analysis.errors import AnalysisError, ArgumentError
+from cftf_analysis.options import check_fraction, check_int
+from cftf_analysis.panel import monthly_panel
+from cftf_analysis.stats.findings import FINDING_COLUMNS, indicator_window, scaled
+
+__all__ = [
+    "Battery",
+    "BatteryContext",
+    "BatteryOptions",
+    "Step",
+    "StepResult",
+    "association_summary",
+    "load_default_steps",
+    "register_step",
+    "registered_steps",
+    "run_battery",
+    "unregister_step",
+]
+
+#: Step modules imported (and so registered) before a battery runs.
+DEFAULT_STEP_MODULES: tuple[str, ...] = ("cftf_analysis.stats.steps",)
+
+
+@dataclass(frozen=True)
+class BatteryOptions:
+    """The battery's options; see :func:`association_summary` for their meaning."""
+
+    pairs: tuple[str, ...] = ("revenue_total", "territory")
+    max_lag: int = 6
+    count_lag: int = 0
+    n_draws: int = 200
+    seed: int = 20160418
+    alpha: float = 0.05
+    counts: str = "n_reports"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pairs, str):
+            object.__setattr__(self, "pairs", (self.pairs,))
+        object.__setattr__(self, "pairs", tuple(self.pairs))
+        check_int(self.max_lag, "max_lag", minimum=0)
+        check_int(self.count_lag, "count_lag", minimum=0)
+        check_int(self.n_draws, "n_draws", minimum=1)
+        check_int(self.seed, "seed", minimum=0)
+        check_fraction(self.alpha, "alpha")
+
+
+@dataclass(frozen=True)
+class BatteryContext:
+    """What a step sees: the monthly panel, the loaded data and the options.
+
+    Attributes
+    ----------
+    panel
+        :func:`~cftf_analysis.monthly_panel` output with the
+        :data:`~cftf_analysis.stats.findings.SCALES` columns added.
+    reports, indicators, events, coverage
+        The loaded inputs (``events`` and ``coverage`` may be None).
+    options
+        The :class:`BatteryOptions`.
+    """
+
+    panel: pd.DataFrame
+    reports: pd.DataFrame
+    indicators: pd.DataFrame
+    events: pd.DataFrame | None
+    coverage: pd.DataFrame | None
+    options: BatteryOptions
+
+    @property
+    def exposure(self) -> str | None:
+        """The exposure column of count models: article coverage when given, else None."""
+        return "n_articles_topic" if self.coverage is not None else None
+
+    def window(self, indicator: str, exposure: str | None = None) -> pd.DataFrame:
+        """The panel months where ``indicator`` (and ``exposure``) is known."""
+        return indicator_window(self.panel, indicator, exposure)
+
+    def n_points(self, indicator: str) -> float:
+        """Months with a reported (not interpolated) value of ``indicator``."""
+        return float(self.window(indicator)[f"{indicator}_observed"].sum())
+
+    def counts_series(self) -> pd.Series:
+        """The monthly reporting series (``options.counts``) indexed by month."""
+        return self.panel.set_index("month")[self.options.counts].dropna()
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one step returns (and, combined over indicators, what the battery keeps).
+
+    Attributes
+    ----------
+    rows
+        Its findings, columns :data:`~cftf_analysis.stats.findings.FINDING_COLUMNS`.
+    table
+        The detailed tidy table (one row per lag, term, break...); written to
+        ``results/<step.table_name>.csv`` by the report when the step names one.
+    tables
+        Other named tables, each written to ``results/<name>.csv``.
+    models
+        Fitted models or result objects by name (an indicator, or the step name).
+    errors
+        Tests the step could not run, in plain words (listed by the report).
+    """
+
+    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    models: Mapping[str, Any] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+
+    @staticmethod
+    def combine(parts: Sequence[StepResult]) -> StepResult:
+        """One result from the per-indicator results of a step, in order."""
+        tables = [p.table for p in parts if not p.table.empty]
+        return StepResult(
+            rows=pd.concat([p.rows for p in parts], ignore_index=True)
+            if parts
+            else pd.DataFrame(columns=FINDING_COLUMNS),
+            table=pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(),
+            tables={k: v for p in parts for k, v in p.tables.items()},
+            models={k: v for p in parts for k, v in p.models.items()},
+            errors=tuple(e for p in parts for e in p.errors),
+        )
+
+
+@runtime_checkable
+class Step(Protocol):
+    """The interface of a battery step.
+
+    Attributes
+    ----------
+    name
+        Key in the registry and in :class:`Battery` (``battery[name]``).
+    label
+        Plain words for the step in error messages ("cross-correlation").
+    per_indicator
+        True: run once per indicator of ``options.pairs`` (``run(ctx, indicator)``);
+        False: run once (``run(ctx, None)``).
+    table_name
+        File stem of the step's detailed table in ``results/``, or None.
+    """
+
+    name: str
+    label: str
+    per_indicator: bool
+    table_name: str | None
+
+    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
+        """Run the step; raise :class:`~cftf_analysis.errors.AnalysisError` if it cannot."""
+        ...
+
+
+_REGISTRY: dict[str, Step] = {}
+
+
+def register_step(step: Step, *, replace: bool = False) -> Step:
+    """Add ``step`` to the battery (after the steps already registered); return it.
+
+    Raises :class:`~cftf_analysis.errors.ArgumentError` if a step of that name is
+    registered and ``replace`` is false, or if ``step`` lacks the :class:`Step`
+    attributes.
+    """
+    if not isinstance(step, Step):
+        raise ArgumentError(
+            f"{step!r} is not a battery step: it needs name, label, per_indicator, "
+            "table_name and run(ctx, indicator)"
+        )
+    load_default_steps()
+    if step.name in _REGISTRY and not replace:
+        raise ArgumentError(f"a step named {step.name!r} is registered; pass replace=True")
+    _REGISTRY[step.name] = step
+    return step
+
+
+def unregister_step(name: str) -> None:
+    """Remove the step ``name`` from the battery."""
+    if name not in _REGISTRY:
+        raise ArgumentError(f"no step named {name!r}; registered: {', '.join(_REGISTRY)}")
+    del _REGISTRY[name]
+
+
+def load_default_steps() -> None:
+    """Import the modules of :data:`DEFAULT_STEP_MODULES`, which register the default steps."""
+    for module in DEFAULT_STEP_MODULES:
+        importlib.import_module(module)
+
+
+def registered_steps() -> dict[str, Step]:
+    """The registered steps by name, in the order the battery runs them."""
+    load_default_steps()
+    return dict(_REGISTRY)
+
+
+@dataclass
+class Battery:
+    """Every result behind :func:`association_summary`, by step name.
+
+    ``battery["ccf"]`` is the :class:`StepResult` of the step named ``"ccf"``;
+    ``summary`` is the findings table; ``errors`` lists the tests that could not
+    run (an :class:`~cftf_analysis.errors.AnalysisError`), which are left out
+    of the table, never filled with NaN.
+    """
+
+    panel: pd.DataFrame
+    summary: pd.DataFrame
+    results: dict[str, StepResult]
+    steps: dict[str, Step]
+    errors: list[str]
+    options: BatteryOptions
+    reports: pd.DataFrame
+    indicators: pd.DataFrame
+    events: pd.DataFrame | None = None
+    coverage: pd.DataFrame | None = None
+
+    def __getitem__(self, name: str) -> StepResult:
+        try:
+            return self.results[name]
+        except KeyError:
+            raise KeyError(
+                f"no step {name!r} in this battery; it has {', '.join(self.results)}"
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.results
+
+    @property
+    def counts(self) -> str:
+        """The reporting series tested (``"n_reports"`` or an article count)."""
+        return self.options.counts
+
+    def has(self, name: str) -> bool:
+        """True when step ``name`` ran and produced a detailed table or a model."""
+        res = self.results.get(name)
+        return res is not None and (not res.table.empty or bool(res.models))
+
+
+def run_battery(
+    reports: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    events: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    steps: Iterable[str] | None = None,
+    pairs: Sequence[str] = ("revenue_total", "territory"),
+    max_lag: int = 6,
+    count_lag: int = 0,
+    n_draws: int = 200,
+    seed: int = 20160418,
+    alpha: float = 0.05,
+    counts: str = "n_reports",
+) -> Battery:
+    """Run the registered steps and keep every detailed result.
+
+    See :func:`association_summary` for the parameters; ``steps`` names the
+    steps to run (default: every registered step, in registration order).
+    Per-indicator steps run for the first indicator, then for the next, so the
+    summary lists each indicator's findings together, then the others.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> battery = run_battery(cftf.load_reports(), cftf.load_indicators(),
+    ...                       steps=["ccf", "change_points"])
+    >>> list(battery.results), sorted(battery["ccf"].table["indicator"].unique())
+    (['ccf', 'change_points'], ['revenue_total', 'territory'])
+    """
+    options = BatteryOptions(
+        pairs=tuple(pairs),
+        max_lag=max_lag,
+        count_lag=count_lag,
+        n_draws=n_draws,
+        seed=seed,
+        alpha=alpha,
+        counts=counts,
+    )
+    available = registered_steps()
+    chosen = list(available) if steps is None else list(steps)
+    unknown = [s for s in chosen if s not in available]
+    if unknown:
+        raise ArgumentError(f"unknown step(s) {unknown}; registered: {', '.join(available)}")
+    plan = {name: available[name] for name in chosen}
+    panel = scaled(monthly_panel(reports, indicators, coverage=coverage))
+    if counts not in panel.columns:
+        raise ArgumentError(
+            f"counts={counts!r} is not a panel column; use 'n_reports' or, with coverage, "
+            "'n_articles_defection'"
+        )
+    ctx = BatteryContext(panel, reports, indicators, events, coverage, options)
+    parts: dict[str, list[StepResult]] = {name: [] for name in plan}
+    errors: list[str] = []
+    records: list[dict[str, Any]] = []
+
+    def attempt(step: Step, indicator: str | None) -> None:
+        try:
+            out = step.run(ctx, indicator)
+        except AnalysisError as exc:
+            where = f" {indicator}" if indicator is not None else ""
+            errors.append(f"{step.label}{where}: {exc}")
+            return
+        parts[step.name].append(out)
+        errors.extend(out.errors)
+        records.extend(out.rows.to_dict("records"))
+
+    missing = [p for p in options.pairs if p not in panel.columns]
+    if missing:
+        raise ArgumentError(f"pairs: {missing} are not series of the panel")
+    per_indicator = [s for s in plan.values() if s.per_indicator]
+    for indicator in options.pairs:
+        for step in per_indicator:
+            attempt(step, indicator)
+    for step in plan.values():
+        if not step.per_indicator:
+            attempt(step, None)
+    summary = pd.DataFrame(records, columns=FINDING_COLUMNS)
+    for col in ("lag", "n_obs", "n_observed_points"):
+        summary[col] = summary[col].astype("Int64")
+    return Battery(
+        panel=panel,
+        summary=summary,
+        results={name: StepResult.combine(parts[name]) for name in plan},
+        steps=plan,
+        errors=errors,
+        options=options,
+        reports=reports,
+        indicators=indicators,
+        events=events,
+        coverage=coverage,
+    )
+
+
+def association_summary(
+    reports: pd.DataFrame,
+    indicators: pd.DataFrame,
+    *,
+    events: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    steps: Iterable[str] | None = None,
+    pairs: Sequence[str] = ("revenue_total", "territory"),
+    max_lag: int = 6,
+    count_lag: int = 0,
+    n_draws: int = 200,
+    seed: int = 20160418,
+    alpha: float = 0.05,
+    counts: str = "n_reports",
+) -> pd.DataFrame:
+    """The standard battery for "does financial decline precede defection reporting?".
+
+    Parameters
+    ----------
+    reports, indicators
+        Outputs of :func:`~cftf_analysis.load_reports` and
+        :func:`~cftf_analysis.load_indicators`.
+    events
+        Output of :func:`~cftf_analysis.load_events`; finance events get an
+        interrupted-time-series test each (Holm-adjusted across events).
+    coverage
+        Per-period article counts from :func:`~cftf_analysis.count_corpus`;
+        when given, the count model uses ``log(n_articles_topic)`` (all
+        articles covering the group) as its exposure offset.
+    steps
+        Names of the registered steps to run (default: all, see
+        :func:`registered_steps`).
+    pairs
+        Panel indicator series to test against monthly report counts.
+    max_lag
+        Largest lag (months) for the cross-correlation; Granger tests lags up
+        to ``min(max_lag, 3)`` and picks one by AIC (the series are short).
+    count_lag
+        Lag of the indicator in the count model.
+    n_draws
+        Draws for the sensitivity rows.
+    seed
+        Seed for every resampling step, so the table is reproducible.
+    alpha
+        Significance level used in the sensitivity share.
+    counts
+        The monthly reporting series: ``"n_reports"`` (the coded reports) or,
+        with ``coverage``, ``"n_articles_defection"`` (articles reporting
+        defection in a news archive, from :func:`~cftf_analysis.count_corpus`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finding, columns
+        :data:`~cftf_analysis.stats.findings.FINDING_COLUMNS`: ``finding``
+        (plain words), ``method``, ``indicator``, ``lag`` (months, indicator
+        leading), ``estimate`` with ``ci_low``/``ci_high`` (what the
+        estimate is depends on the method and is said in ``finding`` or
+        ``caveat``: a correlation, an F statistic, a rate or odds ratio),
+        ``p_value``, ``p_adjusted`` (where a family of tests was run),
+        ``n_obs`` (months or reports), ``n_observed_points`` (reported, not
+        interpolated, indicator months behind the finding) and ``caveat``.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> from cftf_analysis.stats.findings import FINDING_COLUMNS
+    >>> table = association_summary(cftf.load_reports(), cftf.load_indicators(), n_draws=20)
+    >>> list(table.columns) == FINDING_COLUMNS
+    True
+    >>> bool(table["caveat"].str.len().gt(0).all())
+    True
+    """
+    return run_battery(
+        reports,
+        indicators,
+        events=events,
+        coverage=coverage,
+        steps=steps,
+        pairs=pairs,
+        max_lag=max_lag,
+        count_lag=count_lag,
+        n_draws=n_draws,
+        seed=seed,
+        alpha=alpha,
+        counts=counts,
+    ).summary

@@ -1,0 +1,49 @@
+"""Sensitivity plots."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from cftf_analysis import figures
+from cftf_analysis.errors import ArgumentError
+from tests.figures.helpers import by_gid
+
+
+@pytest.fixture(scope="module")
+def draws() -> pd.DataFrame:
+    rng = np.random.default_rng(20160418)
+    return pd.DataFrame(
+        {
+            "draw": np.repeat(np.arange(100), 2),
+            "finding": ["revenue_irr", "territory_irr"] * 100,
+            "estimate": rng.normal(1.3, 0.1, 200),
+            "p_value": rng.uniform(0, 0.5, 200),
+        }
+    )
+
+
+def test_sensitivity_plot(ax, draws):
+    observed = pd.DataFrame(
+        {"finding": ["revenue_irr"], "observed_estimate": [1.31], "observed_p_value": [0.2]}
+    )
+    out = figures.plot_sensitivity(draws, observed=observed, finding="revenue_irr", ax=ax)
+    assert out is ax
+    assert sum(p.get_height() for p in ax.patches) == 100  # every draw in a bin
+    (line,) = by_gid(ax, "obs")
+    assert np.allclose(line.get_xdata(), 1.31)
+    ax2 = plt.subplots()[1]
+    figures.plot_sensitivity(draws, observed=0.2, finding="revenue_irr", value="p_value", ax=ax2)
+    assert ax2.get_xlim() == (0.0, 1.0)
+    with pytest.raises(ArgumentError, match="several findings"):
+        figures.plot_sensitivity(draws, ax=ax)
+    with pytest.raises(ArgumentError, match="value='mean' is not allowed"):
+        figures.plot_sensitivity(draws, finding="revenue_irr", value="mean", ax=ax)
+
+
+def test_sensitivity_figure(draws):
+    fig = figures.sensitivity_figure(draws, labels={"revenue_irr": "Revenue"})
+    assert len(fig.axes) == 4
+    assert fig.axes[0].get_title(loc="left") == "Revenue"

@@ -1,0 +1,118 @@
+"""Timeline: report bars with date ranges, indicator markers, the figure with events."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+import cftf_analysis as cftf
+from cftf_analysis import figures
+from cftf_analysis.errors import ArgumentError
+from cftf_analysis.tables import report_count_spread, timeline_events
+from tests.figures.helpers import by_gid, mid_month
+
+# --- axes-level functions draw on the given Axes and return it ----------------------
+
+
+def test_report_counts_draw_on_given_axes(ax, reports):
+    spread = report_count_spread(reports)
+    texts_before = len(ax.figure.texts)
+    assert figures.plot_report_counts(spread, ax=ax) is ax
+    assert len(ax.patches) == len(spread)  # one bar per month
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(heights, spread["n_reports"])
+    (ranges,) = by_gid(ax, "report-range")
+    segments = ranges.get_segments()
+    assert [s[0][1] for s in segments] == spread["n_certain"].tolist()
+    assert [s[1][1] for s in segments] == spread["n_possible"].tolist()
+    assert len(ax.figure.texts) == texts_before  # a given figure gets no source line
+
+
+@pytest.mark.parametrize("column", ["revenue_total", "territory"])
+def test_indicator_markers_only_at_observed_months(ax, panel, column):
+    assert figures.plot_indicator(panel, y=column, ax=ax) is ax
+    observed = panel[f"{column}_observed"].to_numpy(dtype=bool)
+    derived = panel[f"{column}_derived"].to_numpy(dtype=bool) & observed
+    (reported_line,) = by_gid(ax, "observed-markers")
+    derived_lines = by_gid(ax, "derived-markers")
+    n_markers = len(reported_line.get_xdata()) + sum(len(d.get_xdata()) for d in derived_lines)
+    assert n_markers == observed.sum()
+    assert len(reported_line.get_xdata()) == (observed & ~derived).sum()
+    np.testing.assert_array_equal(
+        reported_line.get_xdata(), mid_month(panel.loc[observed & ~derived, "month"])
+    )
+    np.testing.assert_allclose(
+        reported_line.get_ydata(), panel.loc[observed & ~derived, column] / 1e6
+        if column == "revenue_total" else panel.loc[observed & ~derived, column] / 1e3
+    )  # fmt: skip
+    # the only other line (the interpolation) carries no markers
+    others = [line for line in ax.lines if line.get_gid() is None]
+    assert all(line.get_marker() in ("None", "", None) for line in others)
+    label = ax.get_ylabel()
+    assert ("USD million" in label) if column == "revenue_total" else ("thousand km²" in label)
+
+
+def test_indicator_band_only_for_ranges(ax):
+    months = pd.date_range("2015-01-01", periods=4, freq="MS")
+    frame = pd.DataFrame(
+        {
+            "month": months,
+            "x": [1.0, 2.0, 3.0, 4.0],
+            "x_low": [1.0, 1.5, 3.0, 4.0],
+            "x_high": [1.0, 2.5, 3.0, 4.0],
+            "x_observed": [True, True, False, True],
+            "x_derived": [False, True, False, False],
+        }
+    )
+    figures.plot_indicator(frame, y="x", ax=ax)
+    assert len(ax.collections) == 1  # the low-high band
+    assert len(by_gid(ax, "observed-markers")[0].get_xdata()) == 2
+    assert len(by_gid(ax, "derived-markers")[0].get_xdata()) == 1
+
+
+# --- figure-level timeline ----------------------------------------------------------
+
+
+def test_timeline_figure(panel, reports, events):
+    fig = figures.timeline_figure(
+        panel, reports=reports, events=events, event_ids=figures.BUNDLED_MAJOR_EVENTS
+    )
+    assert isinstance(fig, Figure)
+    assert [a.get_label() for a in fig.axes] == [
+        "events", "reports", "revenue_total", "territory", "key",
+    ]  # fmt: skip
+    key = timeline_events(events, event_ids=figures.BUNDLED_MAJOR_EVENTS, end="2018-12-31")
+    strip = fig.axes[0]
+    assert sorted(int(t.get_text()) for t in strip.texts) == key["number"].tolist()
+    assert fig.get_figwidth() == pytest.approx(6.5)
+    assert any("IHS Conflict Monitor" in t.get_text() for t in fig.texts)
+    # markers only where a figure was reported, in the stacked panel too
+    territory = fig.axes[3]
+    n_marked = sum(len(a.get_xdata()) for a in territory.lines if a.get_gid())
+    assert n_marked == panel["territory_observed"].sum()
+
+
+def test_timeline_rejects_reports_that_do_not_match(panel, reports):
+    with pytest.raises(ArgumentError, match="do not match the panel"):
+        figures.timeline_figure(panel, reports=reports.iloc[:-5])
+
+
+def test_timeline_without_reports_or_events(panel):
+    fig = figures.timeline_figure(panel, series=["territory"], source=None)
+    assert [a.get_label() for a in fig.axes] == ["reports", "territory"]
+    assert fig.texts == []
+
+
+def test_timeline_by_defection_date(reports):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reports without a defection date are left out
+        panel = cftf.monthly_panel(reports, cftf.load_indicators(), date="defection")
+        fig = figures.timeline_figure(panel, reports=reports, date="defection")
+    bars = fig.axes[0].patches
+    np.testing.assert_allclose([b.get_height() for b in bars], panel["n_reports"])
+    with pytest.raises(ArgumentError, match="date='sent' is not allowed"):
+        figures.timeline_figure(panel, date="sent")
