@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +147,7 @@ class _Rows:
 
     frame: pd.DataFrame
     problems: Problems
+    _text: dict[str, pd.Series] = field(default_factory=dict, init=False, repr=False)
 
     def flag(self, mask: pd.Series, column: str, message: str | Sequence[str]) -> None:
         """Record ``message`` (one, or one per flagged row) for the True rows of ``mask``."""
@@ -156,9 +157,13 @@ class _Rows:
             self.problems.add(text, row=int(row) + 1, column=column)
 
     def text(self, column: str) -> pd.Series:
-        if column in self.frame.columns:
-            return self.frame[column]
-        return pd.Series("", index=self.frame.index, dtype=object)
+        """A column as Python strings ("" where the file lacks the column), cached."""
+        if column not in self._text:
+            if column in self.frame.columns:
+                self._text[column] = self.frame[column].astype(object)
+            else:
+                self._text[column] = pd.Series("", index=self.frame.index, dtype=object)
+        return self._text[column]
 
     def ids(self, column: str) -> pd.Series:
         ids = self.text(column)
@@ -167,9 +172,15 @@ class _Rows:
         self.flag(dup, column, [f"duplicate id '{v}'" for v in ids[dup]])
         return ids
 
+    def column(self, column: str) -> pd.Series:
+        """A column as read (fast vectorised string methods); empty when absent."""
+        if column in self.frame.columns:
+            return self.frame[column]
+        return pd.Series("", index=self.frame.index, dtype=str)
+
     def numbers(self, column: str) -> pd.Series:
         """Parse numbers; record cells that are not numbers (empty cells give NaN)."""
-        text = self.text(column)
+        text = self.column(column)
         values = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
         bad = values.isna() & (text != "")
         self.flag(bad, column, [f"'{v}' is not a number" for v in text[bad]])
@@ -177,7 +188,7 @@ class _Rows:
 
     def codes(self, column: str, allowed: Mapping[int, str]) -> pd.Series:
         """Parse a required code column; record missing and unknown codes."""
-        text = self.text(column)
+        text = self.column(column)
         values = pd.to_numeric(text.where(text != ""), errors="coerce")
         known = values.isin(list(allowed))
         listed = ", ".join(map(str, allowed))
@@ -209,7 +220,7 @@ class _Rows:
 
     def days(self, column: str, formats: Sequence[str], hint: str, required: bool) -> pd.Series:
         """Parse dates written in one of ``formats`` (first match wins)."""
-        text = self.text(column)
+        text = self.column(column)
         core = text.str.replace(_TIME_SUFFIX, "", regex=True)
         out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
         for fmt in formats:
@@ -300,7 +311,7 @@ def _file_match(label: str, pattern: str) -> re.Match[str] | None:
 
 
 def _numbers_text(values: pd.Series) -> list[str]:
-    return ["" if pd.isna(v) else f"{v:.15g}" for v in values]
+    return ["" if v != v else f"{v:.15g}" for v in values.to_numpy(dtype=float)]
 
 
 def _day_text(days: pd.Series) -> pd.Series:
@@ -321,11 +332,10 @@ def _known(value: str) -> str:
     return "" if value.strip().casefold() in _UNKNOWN else value.strip()
 
 
-def _place(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+def _place(rows: _Rows, columns: Sequence[str]) -> list[str]:
     """``where, region, country`` from the columns present, without unknowns or repeats."""
-    cols = [frame[c] if c in frame.columns else pd.Series("", index=frame.index) for c in columns]
     out = []
-    for parts in zip(*cols, strict=True):
+    for parts in zip(*(rows.text(c).tolist() for c in columns), strict=True):
         kept: list[str] = []
         for part in map(_known, parts):
             if part and part not in kept:
@@ -343,7 +353,10 @@ def _events(n: int, **columns: str | Sequence[str]) -> pd.DataFrame:
     data = {}
     for name in IMPORT_COLUMNS:
         value = columns.pop(name)
-        data[name] = [value] * n if isinstance(value, str) else list(value)
+        if isinstance(value, str):
+            data[name] = [value] * n
+        else:
+            data[name] = value.tolist() if isinstance(value, pd.Series) else list(value)
     if columns:
         raise AssertionError(f"not event columns: {sorted(columns)}")
     return pd.DataFrame(data, columns=list(IMPORT_COLUMNS), dtype=object)
@@ -438,41 +451,40 @@ def import_ucdp_ged(
     low, best, high = rows.ordered("low", "best", "high")
     rows.problems.raise_if_any()
 
-    f = rows.frame
     sides = []
-    for k, a, b in zip(kind, f["side_a"], f["side_b"], strict=True):
+    for k, a, b in zip(kind.tolist(), rows.text("side_a"), rows.text("side_b"), strict=True):
         label_k = GED_VIOLENCE[int(k)].capitalize()
         sides.append(
             f"{label_k} by {a} against {b}" if k == 3 else f"{label_k} between {a} and {b}"
         )
-    places = _place(f, ["where_description", "adm_1", "country"])
+    places = _place(rows, ["where_description", "adm_1", "country"])
     deaths = []
-    for b, lo, hi in zip(best, low, high, strict=True):
-        if pd.isna(b):
+    for b, lo, hi in zip(*(c.to_numpy(dtype=float) for c in (best, low, high)), strict=True):
+        if b != b:  # NaN: not estimated
             deaths.append("deaths not estimated")
             continue
-        rng = ", ".join(f"{n} {v:g}" for n, v in (("low", lo), ("high", hi)) if not pd.isna(v))
+        rng = ", ".join(f"{n} {v:g}" for n, v in (("low", lo), ("high", hi)) if v == v)
         deaths.append(f"{b:g} deaths (best estimate{'; ' + rng if rng else ''})")
     events = [
         f"{s} in {p}: {d}" if p else f"{s}: {d}"
         for s, p, d in zip(sides, places, deaths, strict=True)
     ]
-    prec_note = [f"date_prec {p}: {GED_DATE_PREC[int(p)]}" for p in prec]
+    prec_note = [f"date_prec {p}: {GED_DATE_PREC[p]}" for p in prec.tolist()]
     headline = [f"source headline: {h}" if h else "" for h in rows.text("source_headline")]
     return _events(
-        len(f),
+        len(rows.frame),
         event_id="GED-" + ids,
         date=_span_text(start, end),
         event=events,
         category=category,
-        scope=f["country"].str.strip().str.lower(),
+        scope=rows.text("country").str.strip().str.lower(),
         source_org=f"UCDP Georeferenced Event Dataset (GED) version {version}",
         url=[GED_EVENT_URL.format(i) for i in ids],
         note=_joined(prec_note, headline),
         fatalities=_numbers_text(best),
         fatalities_low=_numbers_text(low),
         fatalities_high=_numbers_text(high),
-        precision_code=[str(int(p)) for p in prec],
+        precision_code=prec.astype(str),
         dataset="ucdp",
     )
 
@@ -581,38 +593,37 @@ def import_acled(
     fatalities = rows.counts("fatalities")
     rows.problems.raise_if_any()
 
-    f = rows.frame
     week = _day_text(day - pd.Timedelta(days=3)) + "/" + _day_text(day + pd.Timedelta(days=3))
     date = _day_text(day).where(prec == 1, week.where(prec == 2, day.dt.strftime("%Y-%m")))
     actors = [
         f"{a} and {b}" if _known(b) else a
-        for a, b in zip(f["actor1"], rows.text("actor2"), strict=True)
+        for a, b in zip(rows.text("actor1"), rows.text("actor2"), strict=True)
     ]
-    places = _place(f, ["location", "admin1", "country"])
+    places = _place(rows, ["location", "admin1", "country"])
     killed = [
-        "fatalities not reported" if pd.isna(n) else f"{n:g} reported fatalities"
-        for n in fatalities
+        "fatalities not reported" if n != n else f"{n:g} reported fatalities"
+        for n in fatalities.to_numpy(dtype=float)
     ]
     events = [
         f"{s} ({t}) involving {a}{' in ' + p if p else ''}: {k}"
-        for s, t, a, p, k in zip(sub, f["event_type"], actors, places, killed, strict=True)
+        for s, t, a, p, k in zip(sub, rows.text("event_type"), actors, places, killed, strict=True)
     ]
-    prec_note = [f"time_precision {p}: {ACLED_TIME_PRECISION[int(p)]}" for p in prec]
+    prec_note = [f"time_precision {p}: {ACLED_TIME_PRECISION[p]}" for p in prec.tolist()]
     notes = [f"ACLED notes: {n}" if n else "" for n in rows.text("notes")]
     return _events(
-        len(f),
+        len(rows.frame),
         event_id="ACLED-" + ids,
         date=date,
         event=events,
         category=category,
-        scope=f["country"].str.strip().str.lower(),
+        scope=rows.text("country").str.strip().str.lower(),
         source_org=f"Armed Conflict Location & Event Data (ACLED), {version}",
         url=ACLED_URL,
         note=_joined(prec_note, notes),
         fatalities=_numbers_text(fatalities),
         fatalities_low="",
         fatalities_high="",
-        precision_code=[str(int(p)) for p in prec],
+        precision_code=prec.astype(str),
         dataset="acled",
     )
 
@@ -725,7 +736,6 @@ def import_gtd(
     killed = rows.counts("nkill")
     rows.problems.raise_if_any()
 
-    f = rows.frame
     start = _day_text(first).where(
         day > 0, first.dt.strftime("%Y-%m").where(month > 0, year.astype(str))
     )
@@ -745,8 +755,8 @@ def import_gtd(
         by.append(
             f"attributed to {' and '.join(named)}" if named else "by an unidentified perpetrator"
         )
-    places = _place(f, ["city", "provstate", "country_txt"])
-    deaths = ["deaths not recorded" if pd.isna(n) else f"{n:g} killed" for n in killed]
+    places = _place(rows, ["city", "provstate", "country_txt"])
+    deaths = ["deaths not recorded" if n != n else f"{n:g} killed" for n in killed.to_numpy()]
     events = [
         f"{a}{t}, {b}{', in ' + p if p else ''}: {d}"
         for a, t, b, p, d in zip(attack, target, by, places, deaths, strict=True)
@@ -758,16 +768,16 @@ def import_gtd(
         else f"extended incident (more than 24 hours), resolved {r}"
         if r
         else "extended incident (more than 24 hours), resolution date not recorded"
-        for x, r in zip(extended, _day_text(end), strict=True)
+        for x, r in zip(extended.tolist(), _day_text(end), strict=True)
     ]
     summary = [f"GTD summary: {s}" if s else "" for s in rows.text("summary")]
     return _events(
-        len(f),
+        len(rows.frame),
         event_id="GTD-" + ids,
         date=date,
         event=events,
         category=category,
-        scope=f["country_txt"].str.strip().str.lower(),
+        scope=rows.text("country_txt").str.strip().str.lower(),
         source_org=f"Global Terrorism Database (GTD), release {version}",
         url=[GTD_EVENT_URL.format(i) for i in ids],
         note=_joined(approx, lasted, summary),
