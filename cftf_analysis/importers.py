@@ -762,13 +762,10 @@ def import_gtd(
         for a, t, b, p, d in zip(attack, target, by, places, deaths, strict=True)
     ]
     approx = [f"approximate date given as '{a}'" if a else "" for a in rows.text("approxdate")]
+    ended = [f"resolved {r}" if r else "resolution date not recorded" for r in _day_text(end)]
     lasted = [
-        ""
-        if x != 1
-        else f"extended incident (more than 24 hours), resolved {r}"
-        if r
-        else "extended incident (more than 24 hours), resolution date not recorded"
-        for x, r in zip(extended.tolist(), _day_text(end), strict=True)
+        f"extended incident (more than 24 hours), {e}" if x == 1 else ""
+        for x, e in zip(extended.tolist(), ended, strict=True)
     ]
     summary = [f"GTD summary: {s}" if s else "" for s in rows.text("summary")]
     return _events(
