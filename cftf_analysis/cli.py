@@ -260,6 +260,8 @@ def import_(
         write_csv(frame, out_path)
     except CftfError as exc:
         _fail(exc, debug)
+    except OSError as exc:  # e.g. --out in a folder that cannot be written
+        _fail(OSError(f"cannot write {out_path}: {exc.strerror}: {exc.filename}"), debug)
     span = f"{events['date_start'].min():%Y-%m-%d} to {events['date_end'].max():%Y-%m-%d}"
     out.print(
         f"wrote {len(events)} event{'' if len(events) == 1 else 's'} ({span}) to {out_path}; "

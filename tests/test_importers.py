@@ -423,3 +423,9 @@ def test_cli_errors_are_one_line_and_debug_shows_the_traceback(tmp_path):
         app, ["import", "acled", str(ACLED), "--out", str(out), "--category", "finance"]
     )
     assert mixed.exit_code == 1 and "--category applies to ucdp and gtd" in mixed.output
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    unwritable = runner.invoke(
+        app, ["import", "acled", str(ACLED), "--out", str(blocked / "x.csv")]
+    )
+    assert unwritable.exit_code == 1 and "cannot write" in unwritable.output
