@@ -1,4 +1,4 @@
-"""Command-line interface: ``cftf-analysis report | figures | validate | corpus``.
+"""Command-line interface: ``cftf-analysis report | figures | validate | corpus | import``.
 
 Only this module knows about the terminal. Errors raised on purpose by the
 package print one line and exit with status 1; ``--debug`` shows the
@@ -199,6 +199,76 @@ def corpus(
     totals = corpus_summary(counts).iloc[0]
     parts = ", ".join(f"{k} {v:,}" for k, v in totals.items() if isinstance(v, numbers.Number))
     out.print(f"wrote {len(counts)} periods to {out_path}; {parts}", highlight=False)
+
+
+@app.command("import")
+def import_(
+    dataset: Annotated[str, typer.Argument(help="ucdp (UCDP GED), acled or gtd.")],
+    path: Annotated[Path, typer.Argument(help="The dataset file as downloaded (CSV or XLSX).")],
+    out_path: Annotated[Path, typer.Option("--out", help="Events file to write (CSV).")],
+    actor: Annotated[
+        str | None,
+        typer.Option(help="Keep only rows naming this actor (GTD: perpetrator group)."),
+    ] = None,
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Match the whole actor name, not part of it.")
+    ] = False,
+    category: Annotated[
+        str | None, typer.Option(help="Category of every row (ucdp, gtd); default military.")
+    ] = None,
+    dataset_version: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset-version",
+            help="GED version (24.1), GTD release (0522) or ACLED download date, when the "
+            "file name or timestamps do not say.",
+        ),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Convert a UCDP GED, ACLED or GTD download into an events file (for --events)."""
+    import os
+
+    from cftf_analysis._io import write_csv
+    from cftf_analysis.errors import ArgumentError
+    from cftf_analysis.importers import import_acled, import_gtd, import_ucdp_ged
+    from cftf_analysis.loaders import load_events
+    from cftf_analysis.options import ImportDataset, check_literal
+
+    try:
+        check_literal(dataset, ImportDataset, "dataset")
+        same = out_path.resolve() == path.resolve() or (
+            out_path.exists() and path.exists() and os.path.samefile(out_path, path)
+        )
+        if same:
+            raise ArgumentError(f"--out {out_path} is the input file; choose another path")
+        options: dict = {"match": "exact" if exact else "contains", "version": dataset_version}
+        if category is not None:
+            if dataset == "acled":
+                raise ArgumentError(
+                    "--category applies to ucdp and gtd; ACLED rows take theirs from "
+                    "sub_event_type"
+                )
+            options["category"] = category
+        if dataset == "gtd":
+            frame = import_gtd(path, group=actor, **options)
+        elif dataset == "acled":
+            frame = import_acled(path, actor=actor, **options)
+        else:
+            frame = import_ucdp_ged(path, actor=actor, **options)
+        events = load_events(frame)  # never write a file that the loader would refuse
+        write_csv(frame, out_path)
+    except CftfError as exc:
+        _fail(exc, debug)
+    except OSError as exc:  # e.g. --out in a folder that cannot be written
+        _fail(OSError(f"cannot write {out_path}: {exc.strerror}: {exc.filename}"), debug)
+    span = f"{events['date_start'].min():%Y-%m-%d} to {events['date_end'].max():%Y-%m-%d}"
+    out.print(
+        f"wrote {len(events)} event{'' if len(events) == 1 else 's'} ({span}) to {out_path}; "
+        f"source: {events['source_org'].iloc[0]}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

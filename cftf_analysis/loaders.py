@@ -27,7 +27,7 @@ from cftf_analysis._io import (
 )
 from cftf_analysis.dates import find_date_problems, parse_date_intervals
 from cftf_analysis.errors import DateParseError
-from cftf_analysis.schemas import EVENTS_SCHEMA, REPORTS_SCHEMA, validate
+from cftf_analysis.schemas import EVENT_EXTRA_COLUMNS, REPORTS_SCHEMA, events_schema, validate
 from cftf_analysis.vocab import COLLECTIONS, EVENT_CATEGORIES, GENDERS, MOTIVES, OUTCOMES
 
 __all__ = ["event_problems", "load_events", "load_reports", "report_problems"]
@@ -51,6 +51,9 @@ REPORT_REQUIRED = (
 REPORT_OPTIONAL = ("via", "summary", "date_note")
 EVENT_REQUIRED = ("event_id", "date", "event", "category", "scope", "source_org", "url")
 EVENT_OPTIONAL = ("note",)
+#: Optional event columns that dataset importers add; kept in the tidy frame when present.
+EVENT_EXTRA = tuple(EVENT_EXTRA_COLUMNS)
+EVENT_FATALITIES = ("fatalities_low", "fatalities", "fatalities_high")
 
 #: Outcome codes merged so that the two coding passes compare (``captured`` and
 #: ``surrendered`` were used for the same situation by different passes).
@@ -264,7 +267,39 @@ def _check_events(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, ob
         return problems, parsed
     parsed["date"] = date_columns(raw, "date", "date", problems, allow_empty=False)
     check_enum(raw, "category", EVENT_CATEGORIES, problems)
+    parsed["extra"] = _event_extras(raw, problems)
     return problems, parsed
+
+
+def _event_extras(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
+    """Parse the optional columns present (fatalities, precision_code, dataset)."""
+    out: dict[str, pd.Series] = {}
+    for col in (c for c in EVENT_FATALITIES if c in raw.columns):
+        values = parse_numbers(raw, col, problems, allow_empty=True, nonnegative=True)
+        infinite = values.abs() == np.inf
+        if infinite.any():
+            problems.add_rows(infinite, col, "value must be a finite number")
+        out[col] = values.where(~infinite)
+    low, best, high = EVENT_FATALITIES
+    for below, above in ((low, best), (best, high), (low, high)):
+        if below not in out or above not in out:
+            continue
+        wrong = out[below] > out[above]
+        if (below, above) == (low, high) and best in out:
+            wrong &= out[best].isna()  # otherwise reported against fatalities already
+        pairs = zip(out[below][wrong], out[above][wrong], strict=True)
+        problems.add_rows(
+            wrong, below, [f"{below} {a:g} is above {above} {b:g}" for a, b in pairs]
+        )
+    if "precision_code" in raw.columns:
+        code = parse_numbers(raw, "precision_code", problems, allow_empty=True, nonnegative=True)
+        fractional = code.notna() & ((code != np.floor(code)) | (code == np.inf))
+        if fractional.any():
+            problems.add_rows(fractional, "precision_code", "code must be a whole number")
+        out["precision_code"] = code.where(~fractional)
+    if "dataset" in raw.columns:
+        out["dataset"] = raw["dataset"].astype("string")
+    return out
 
 
 def event_problems(source: Source = None) -> pd.DataFrame:
@@ -286,13 +321,24 @@ def load_events(source: Source = None) -> pd.DataFrame:
     pandas.DataFrame
         ``event_id``, ``date_start``, ``date_end``, ``date_precision``,
         ``event`` (description), ``category`` (military, finance, governance,
-        defection), ``scope``, ``source_org``, ``url``, ``note``, ``date_text``.
+        defection), ``scope``, ``source_org``, ``url``, ``note``, ``date_text``
+        (schema :data:`~cftf_analysis.schemas.EVENTS_SCHEMA`); then, only when the
+        source has them (files written by :mod:`cftf_analysis.importers` do), in this
+        order:
+
+        - ``fatalities``, ``fatalities_low``, ``fatalities_high`` (float64, NaN when
+          empty): a count and its range, finite and non-negative, with
+          ``fatalities_low <= fatalities <= fatalities_high``;
+        - ``precision_code`` (Int64): the source dataset's own date-precision code;
+        - ``dataset`` (string): which dataset the row was imported from.
 
     Examples
     --------
     >>> events = load_events()
     >>> sorted(events["category"].cat.categories)
     ['defection', 'finance', 'governance', 'military']
+    >>> "fatalities" in events.columns  # the bundled events carry no counts
+    False
     """
     raw, label = read_table(config.EVENTS_FILE if source is None else source)
     problems, parsed = _check_events(raw, label)
@@ -304,4 +350,9 @@ def load_events(source: Source = None) -> pd.DataFrame:
     for col in ("scope", "source_org", "url", "note"):
         out[col] = raw[col].astype("string")
     out["date_text"] = raw["date"].astype("string")
-    return validate(EVENTS_SCHEMA, out)
+    extra = [c for c in EVENT_EXTRA if c in parsed["extra"]]
+    for col in extra:
+        out[col] = parsed["extra"][col]
+    if "precision_code" in extra:
+        out["precision_code"] = out["precision_code"].astype("Int64")
+    return validate(events_schema(extra), out)

@@ -43,6 +43,7 @@ from cftf_analysis.errors import ArgumentError
 
 __all__ = [
     "IC",
+    "ActorMatch",
     "Adjust",
     "CaveatKind",
     "CcfMethod",
@@ -54,10 +55,12 @@ __all__ = [
     "DateBasis",
     "Detrend",
     "Dispersion",
+    "EventCategory",
     "Family",
     "FileKind",
     "Frequency",
     "ImageFormat",
+    "ImportDataset",
     "Interpolation",
     "ItsFamily",
     "Regression",
@@ -118,6 +121,14 @@ FileKind = Literal["auto", "reports", "indicators", "events"]
 CaveatKind = Literal["reports", "indicators", "all"]
 #: Image formats :func:`cftf_analysis.figures.save_figure` writes.
 ImageFormat = Literal["png", "svg", "pdf"]
+#: Category of a dated event (``events.csv`` column ``category``; the values of
+#: :data:`cftf_analysis.vocab.EVENT_CATEGORIES`, which a test keeps equal).
+EventCategory = Literal["military", "finance", "governance", "defection"]
+#: Conflict datasets the importers read: UCDP GED, ACLED, the Global Terrorism Database.
+ImportDataset = Literal["ucdp", "acled", "gtd"]
+#: How an importer matches an actor or group name: a case-insensitive substring
+#: of the cell, or the whole cell (or one ``;``-separated name in it), ignoring case.
+ActorMatch = Literal["contains", "exact"]
 
 # --- corpus -----------------------------------------------------------------------------------
 #: Engine that counts a news archive (``auto``: DuckDB for files, else the frame's own).

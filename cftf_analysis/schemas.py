@@ -14,9 +14,18 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="PySpark does not yet", category=FutureWarning)
     import pandera.pandas as pa
 
+from cftf_analysis.errors import ArgumentError
 from cftf_analysis.vocab import MOTIVES
 
-__all__ = ["EVENTS_SCHEMA", "INDICATORS_SCHEMA", "PRECISIONS", "REPORTS_SCHEMA", "validate"]
+__all__ = [
+    "EVENTS_SCHEMA",
+    "EVENT_EXTRA_COLUMNS",
+    "INDICATORS_SCHEMA",
+    "PRECISIONS",
+    "REPORTS_SCHEMA",
+    "events_schema",
+    "validate",
+]
 
 #: Precision categories of a date interval, finest first.
 PRECISIONS = ("day", "month", "quarter", "half", "third", "year", "range")
@@ -134,6 +143,66 @@ EVENTS_SCHEMA = pa.DataFrameSchema(
     ordered=True,
     name="events",
 )
+
+
+def _count() -> pa.Column:
+    finite = pa.Check(lambda s: ~s.isin([float("inf"), float("-inf")]), error="not finite")
+    return pa.Column(float, [pa.Check.ge(0), finite], nullable=True)
+
+
+#: Optional event columns (written by :mod:`cftf_analysis.importers`), in the order they
+#: follow the columns of :data:`EVENTS_SCHEMA` when present: fatality counts (a point and
+#: a range), the dataset's own date-precision code, and which dataset the row came from.
+EVENT_EXTRA_COLUMNS: dict[str, pa.Column] = {
+    "fatalities": _count(),
+    "fatalities_low": _count(),
+    "fatalities_high": _count(),
+    "precision_code": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+    "dataset": pa.Column("string", nullable=True),
+}
+
+
+def _not_above(low: str, high: str) -> pa.Check:
+    def check(df):
+        if low not in df or high not in df:
+            return True
+        return (df[low] <= df[high]) | df[low].isna() | df[high].isna()
+
+    return pa.Check(check, error=f"{low} > {high}")
+
+
+def events_schema(extra: tuple[str, ...] | list[str] = ()) -> pa.DataFrameSchema:
+    """The events schema with the optional columns ``extra`` (in their fixed order).
+
+    ``events_schema()`` is :data:`EVENTS_SCHEMA`; the bundled events have no optional
+    columns. Fatalities must be finite and non-negative, with ``fatalities_low <=
+    fatalities <= fatalities_high`` wherever both sides are present.
+
+    Examples
+    --------
+    >>> list(events_schema(["dataset", "fatalities"]).columns)[-2:]
+    ['fatalities', 'dataset']
+    """
+    unknown = sorted(set(extra) - set(EVENT_EXTRA_COLUMNS))
+    if unknown:
+        raise ArgumentError(
+            f"not optional event columns: {unknown}; use any of {list(EVENT_EXTRA_COLUMNS)}"
+        )
+    if not extra:
+        return EVENTS_SCHEMA
+    columns = {name: col for name, col in EVENT_EXTRA_COLUMNS.items() if name in extra}
+    pairs = [
+        ("fatalities_low", "fatalities"),
+        ("fatalities", "fatalities_high"),
+        ("fatalities_low", "fatalities_high"),
+    ]
+    return pa.DataFrameSchema(
+        {**EVENTS_SCHEMA.columns, **columns},
+        checks=[*EVENTS_SCHEMA.checks, *(_not_above(low, high) for low, high in pairs)],
+        strict=True,
+        ordered=True,
+        name="events",
+    )
 
 
 def validate(schema: pa.DataFrameSchema, frame):
