@@ -54,6 +54,9 @@ _LAZY: dict[str, str] = {
     "producer_name": "cftf_analysis.indicators",
     "validate_file": "cftf_analysis.validate",
     "data_caveats": "cftf_analysis.caveats",
+    "import_ucdp_ged": "cftf_analysis.importers",
+    "import_acled": "cftf_analysis.importers",
+    "import_gtd": "cftf_analysis.importers",
     # panel and headline figures
     "monthly_panel": "cftf_analysis.panel",
     "month_weights": "cftf_analysis.panel",
@@ -159,6 +162,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis.figures.theme import report_theme, save_figure
     from cftf_analysis.figures.timeline import plot_indicator, plot_report_counts, timeline_figure
     from cftf_analysis.headline import percent_change
+    from cftf_analysis.importers import import_acled, import_gtd, import_ucdp_ged
     from cftf_analysis.indicators import indicator_problems, load_indicators, producer_name
     from cftf_analysis.loaders import (
         defector_key,

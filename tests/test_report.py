@@ -130,7 +130,7 @@ def test_bad_input_is_one_line_and_debug_shows_traceback(tmp_path):
     assert not (tmp_path / "out" / "data" / "processed" / "results.csv").exists()
 
 
-@pytest.mark.parametrize("command", ["report", "figures", "validate"])
+@pytest.mark.parametrize("command", ["report", "figures", "validate", "corpus", "import"])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
