@@ -68,7 +68,11 @@ def run_duckdb_sql(files: list[str]) -> tuple[list[dict], dict]:
     import corpus_reference as ref
     import duckdb
 
-    from cftf_analysis.corpus import DEFAULT_DEFECTION_TERMS, DEFAULT_TOPIC_TERMS
+    from cftf_analysis.case import read_case_file
+    from cftf_analysis.config import BUNDLED_CASE_FILE
+    from cftf_analysis.corpus import case_terms
+
+    DEFAULT_TOPIC_TERMS, DEFAULT_DEFECTION_TERMS = case_terms(read_case_file(BUNDLED_CASE_FILE))
 
     def lit(s: str) -> str:
         return "'" + s.replace("'", "''") + "'"
@@ -109,7 +113,11 @@ def run_duckdb_sql(files: list[str]) -> tuple[list[dict], dict]:
 def run_pandas(files: list[str]) -> tuple[list[dict], dict]:
     import corpus_reference as ref
 
-    from cftf_analysis.corpus import DEFAULT_DEFECTION_TERMS, DEFAULT_TOPIC_TERMS, term_pattern
+    from cftf_analysis.case import read_case_file
+    from cftf_analysis.config import BUNDLED_CASE_FILE
+    from cftf_analysis.corpus import case_terms, term_pattern
+
+    DEFAULT_TOPIC_TERMS, DEFAULT_DEFECTION_TERMS = case_terms(read_case_file(BUNDLED_CASE_FILE))
 
     out, totals = ref.count_pandas(
         files,

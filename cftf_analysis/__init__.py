@@ -54,6 +54,9 @@ _LAZY: dict[str, str] = {
     "producer_name": "cftf_analysis.indicators",
     "validate_file": "cftf_analysis.validate",
     "data_caveats": "cftf_analysis.caveats",
+    "Case": "cftf_analysis.case",
+    "load_case": "cftf_analysis.case",
+    "bundled_cases": "cftf_analysis.case",
     "import_ucdp_ged": "cftf_analysis.importers",
     "import_acled": "cftf_analysis.importers",
     "import_gtd": "cftf_analysis.importers",
@@ -144,6 +147,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis import corpus, figures, options, stats, tables
+    from cftf_analysis.case import Case, bundled_cases, load_case
     from cftf_analysis.caveats import data_caveats
     from cftf_analysis.corpus import corpus_summary, count_corpus
     from cftf_analysis.dates import (

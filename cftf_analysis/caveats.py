@@ -1,10 +1,12 @@
-"""Plain-language caveats to show next to any trend computed from the bundled data.
+"""Plain-language caveats to show next to any trend computed from public reporting.
 
-The bundled files in ``data/raw/`` were compiled from public reporting by
-searching an archive of stored web pages (see ``data/raw/README.md``). Their
-coverage is uneven in ways that can create or hide a trend, so every table or
-figure that reports a trend should print the caveats returned by
-:func:`data_caveats` beside it.
+Collections of public reports and estimates are uneven in ways that can
+create or hide a trend, so every table or figure that reports a trend should
+print the caveats returned by :func:`data_caveats` beside it. The generic
+sentences here hold for any collection compiled from public reporting; a case
+file's ``[caveats]`` table replaces them, kind by kind, with what is known
+about that collection (the bundled case's are in ``data/raw/case.toml``, with
+the collection notes in ``data/raw/README.md``).
 
 The sentences are short, self-contained and free of markup, so a report can
 print them as a bulleted list.
@@ -12,78 +14,67 @@ print them as a bulleted list.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cftf_analysis.options import CaveatKind, check_literal
 
-__all__ = ["CaveatKind", "data_caveats"]
+if TYPE_CHECKING:  # pragma: no cover
+    from cftf_analysis.case import Case
 
-_SHARED: tuple[str, ...] = (
-    "Every row comes from public reporting, often read through a mirror, wire reprint or "
-    "translation; the row's URL is where it was read, not necessarily the original.",
-    "Many figures and stories rest on a single source, often an interested party "
-    "(governments, the coalition, rebel groups, the group's own documents), and could not "
-    "be verified.",
-)
+__all__ = ["GENERIC_CAVEATS", "CaveatKind", "data_caveats"]
 
-_REPORTS: tuple[str, ...] = (
-    "The defector reports are a sample found by searching an archive of stored web pages, "
-    "not a count of all defections: their number per month reflects search effort as much "
-    "as events.",
-    "2016 is over-represented, because the search started from leads in an April 2016 "
-    "commentary; a uniform month-by-month search did not reproduce the 2016 peak.",
-    "Westerners and people speaking from custody are over-represented; Syrian and Iraqi "
-    "rank-and-file fighters, who by several accounts made up most deserters, are "
-    "under-represented.",
-    "Motive flags are lower bounds: 1 means the text read cites the motive, 0 means it was "
-    "not seen, not that it was absent; money motives are the most under-counted.",
-    "About half the rows describe groups, and some people and episodes appear in several "
-    "reports: count reports, or deduplicate before counting people, and never add group "
-    "sizes across rows.",
-    "The first search pass coded voluntary surrender as 'captured' and later passes as "
-    "'surrendered'; combine the two when comparing passes.",
-    "Mass surrenders at the end of battles in late 2017 reflect military collapse, not "
-    "individual defection.",
-    "Publication can trail a defection by weeks or months, and many reports do not say when "
-    "the person left.",
-)
-
-_INDICATORS: tuple[str, ...] = (
-    "Estimates of the same quantity differ between producers, annual revenue by up to a "
-    "factor of three: compare figures within one source organisation and never average "
-    "across producers.",
-    "Producers define their measures differently (realised revenue versus estimated asset "
-    "values; territory held versus populated territory dominated), so their series cannot "
-    "be joined.",
-    "Percent changes are measured from different baselines (the August 2014 peak, January "
-    "2015, mid 2015); two changes are comparable only when their baselines match.",
-    "Many figures are hedged (approximate, at least, at most, peak, claimed) or given only "
-    "as a range; a single plotted number hides that uncertainty.",
-    "Even the best series, IHS Conflict Monitor territory and monthly revenue, have only a "
-    "handful of dated points, and periods are often coarse (a quarter, a half year, 'mid "
-    "2015').",
-)
-
-_COMBINED: tuple[str, ...] = (
-    "Revenue, territory and defection reporting all moved with the military campaign, so a "
-    "lead or lag between finance and defections is an association in time, not evidence "
-    "that one caused the other.",
-)
+#: Caveats that hold for any collection compiled from public reporting, by part.
+GENERIC_CAVEATS: dict[str, tuple[str, ...]] = {
+    "shared": (
+        "Every row comes from public reporting, often read through a reprint or "
+        "translation; the row's URL is where it was read, not necessarily the original.",
+        "Many figures and stories rest on a single source, often an interested party, and "
+        "could not be verified.",
+    ),
+    "reports": (
+        "The defector reports are a sample found by searching public sources, not a count of "
+        "all defections: their number per period reflects search effort and media attention "
+        "as much as events.",
+        "Motive flags are lower bounds: 1 means the text read cites the motive, 0 means it was "
+        "not seen, not that it was absent.",
+        "Some rows describe groups, and some people and episodes appear in several reports: "
+        "count reports, or deduplicate before counting people, and never add group sizes "
+        "across rows.",
+        "Publication can trail a defection by weeks or months, and many reports do not say "
+        "when the person left.",
+    ),
+    "indicators": (
+        "Estimates of the same quantity differ between producers: compare figures within one "
+        "producer and never average across producers.",
+        "Many figures are hedged (approximate, at least, at most, claimed) or given only as a "
+        "range; a single plotted number hides that uncertainty.",
+    ),
+    "combined": (
+        "Finances, territory and defection reporting can all move with the military "
+        "situation, so a lead or lag between finance and defections is an association in "
+        "time, not evidence that one caused the other.",
+    ),
+}
 
 
-def data_caveats(kind: CaveatKind = "all") -> list[str]:
-    """Return the caveats to print next to a trend computed from the bundled data.
+def data_caveats(kind: CaveatKind = "all", case: Case | None = None) -> list[str]:
+    """Return the caveats to print next to a trend.
 
     Parameters
     ----------
     kind : {"reports", "indicators", "all"}, default "all"
-        Which data the trend uses: ``"reports"`` for ``defection_reports.csv``,
-        ``"indicators"`` for ``indicators.csv``, ``"all"`` for an analysis that
+        Which data the trend uses: ``"reports"`` for the defection reports,
+        ``"indicators"`` for the indicators, ``"all"`` for an analysis that
         relates the two (it adds a caveat about reading timing as cause).
+    case
+        A :class:`~cftf_analysis.case.Case` whose ``[caveats]`` replace the
+        generic sentences of each part it gives; default: the bundled case.
 
     Returns
     -------
     list of str
         One plain-language sentence per caveat, in a fixed order: caveats shared
-        by both files first, then those specific to ``kind``. A new list on every
+        by both tables first, then those specific to ``kind``. A new list on every
         call, so the caller may change it.
 
     Raises
@@ -91,31 +82,27 @@ def data_caveats(kind: CaveatKind = "all") -> list[str]:
     ArgumentError
         If ``kind`` is not one of the allowed values.
 
-    Notes
-    -----
-    The caveats summarise the collection notes that accompany the raw data
-    (search passes, biases, disagreements between producers); ``data/raw/README.md``
-    gives the details and the figures behind them. They describe the bundled
-    collection: a user's own collection needs its own caveats.
-
     Examples
     --------
     >>> from cftf_analysis.caveats import data_caveats
     >>> caveats = data_caveats("reports")
-    >>> any("2016" in sentence for sentence in caveats)
+    >>> any("2016" in sentence for sentence in caveats)  # the bundled collection's own
     True
     >>> set(caveats) <= set(data_caveats("all"))
     True
-    >>> for sentence in data_caveats("indicators")[2:3]:
-    ...     print(sentence)
-    Estimates of the same quantity differ between producers, ...
     """
     check_literal(kind, CaveatKind, "kind")
-    parts: list[tuple[str, ...]] = [_SHARED]
+    if case is None:
+        from cftf_analysis import config
+        from cftf_analysis.case import read_case_file
+
+        case = read_case_file(config.BUNDLED_CASE_FILE)
+    parts = ["shared"]
     if kind in ("reports", "all"):
-        parts.append(_REPORTS)
+        parts.append("reports")
     if kind in ("indicators", "all"):
-        parts.append(_INDICATORS)
+        parts.append("indicators")
     if kind == "all":
-        parts.append(_COMBINED)
-    return [sentence for part in parts for sentence in part]
+        parts.append("combined")
+    own = case.caveats
+    return [s for part in parts for s in (own.get(part) or GENERIC_CAVEATS[part])]

@@ -28,14 +28,29 @@ app = typer.Typer(
 err = Console(stderr=True)
 out = Console()
 
+CaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--case",
+        help="A case file (TOML), a folder holding case.toml, or a bundled case's id "
+        "(see `cftf-analysis cases`); default: the bundled case.",
+    ),
+]
 ReportsOpt = Annotated[
     Path | None,
-    typer.Option("--reports", help="Reports file (CSV/Parquet/XLSX); default bundled."),
+    typer.Option(
+        "--reports",
+        help="Reports file (CSV/Parquet/XLSX); replaces the case's. Without --case, the "
+        "given files are the whole input: nothing bundled is mixed in.",
+    ),
 ]
 IndicatorsOpt = Annotated[
-    Path | None, typer.Option("--indicators", help="Indicators file; default bundled.")
+    Path | None, typer.Option("--indicators", help="Indicators file; replaces the case's.")
 ]
-EventsOpt = Annotated[Path | None, typer.Option("--events", help="Events file; default bundled.")]
+EventsOpt = Annotated[
+    Path | None,
+    typer.Option("--events", help="Events file; replaces the case's (no events if absent)."),
+]
 OutOpt = Annotated[
     Path | None,
     typer.Option(
@@ -77,6 +92,7 @@ def _progress():
 
 @app.command()
 def report(
+    case: CaseOpt = None,
     reports: ReportsOpt = None,
     indicators: IndicatorsOpt = None,
     events: EventsOpt = None,
@@ -92,6 +108,7 @@ def report(
 
     try:
         res = run_report(
+            case=case,
             reports=reports,
             indicators=indicators,
             events=events,
@@ -110,6 +127,7 @@ def report(
 
 @app.command()
 def figures(
+    case: CaseOpt = None,
     reports: ReportsOpt = None,
     indicators: IndicatorsOpt = None,
     events: EventsOpt = None,
@@ -121,7 +139,21 @@ def figures(
     debug: DebugOpt = False,
 ) -> None:
     """Rebuild the figures (and figures/summary.md) from raw data."""
-    report(reports, indicators, events, out_dir, draws, seed, coverage, counts, debug)
+    report(case, reports, indicators, events, out_dir, draws, seed, coverage, counts, debug)
+
+
+@app.command()
+def cases(debug: DebugOpt = False) -> None:
+    """List the bundled cases, one line each (use the id with --case)."""
+    from cftf_analysis.case import bundled_cases
+
+    try:
+        found = bundled_cases()
+    except CftfError as exc:
+        _fail(exc, debug)
+    for case in found:
+        line = f"{case.id}: {case.name}" + (f" - {case.description}" if case.description else "")
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -167,15 +199,67 @@ def corpus(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail if any row lacks a usable date.")
     ] = False,
+    case: Annotated[
+        str | None,
+        typer.Option(
+            "--case",
+            help="Case whose group and aliases are the topic terms (a case file or a bundled "
+            "case's id); default: the bundled case.",
+        ),
+    ] = None,
+    topic_term: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--topic-term",
+            help="A term marking an article as about the group (repeatable; replaces the case's).",
+        ),
+    ] = None,
+    defection_term: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--defection-term",
+            help="A term marking an article as reporting defection (repeatable; replaces the "
+            "defaults).",
+        ),
+    ] = None,
+    terms: Annotated[
+        Path | None,
+        typer.Option(
+            "--terms",
+            help="TOML file with topic_terms, defection_terms (and case_sensitive_* lists).",
+        ),
+    ] = None,
+    all_articles: Annotated[
+        bool,
+        typer.Option(
+            "--all-articles",
+            help="Count every article as about the group (the archive was retrieved by a "
+            "query for it).",
+        ),
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Count articles about the group and about defection per period in a news archive."""
+    """Count articles about the group and about defection per period in a news archive.
+
+    Terms: --topic-term/--defection-term, else --terms FILE, else the case's
+    (its group and aliases; generic defection words and "fled <name>" phrases).
+    """
     from rich.progress import Progress
 
     from cftf_analysis._io import write_csv
-    from cftf_analysis.corpus import UndatedRowsWarning, corpus_summary, count_corpus
+    from cftf_analysis.corpus import (
+        UndatedRowsWarning,
+        corpus_summary,
+        count_corpus,
+        read_terms_file,
+    )
 
     try:
+        file_topic, file_defection = read_terms_file(terms) if terms else (None, None)
+        topic: object = tuple(topic_term) if topic_term else (file_topic or "case")
+        if all_articles:
+            topic = None
+        defection = tuple(defection_term) if defection_term else (file_defection or "case")
         with (
             Progress(console=err, transient=True) as bar,
             warnings.catch_warnings(record=True) as seen,
@@ -189,6 +273,9 @@ def corpus(
                 freq=freq,  # type: ignore[arg-type]
                 engine=engine,  # type: ignore[arg-type]
                 strict=strict,
+                case=case,
+                topic_terms=topic,  # type: ignore[arg-type]
+                defection_terms=defection,
                 progress=lambda done: bar.update(task, completed=done),
             )
         write_csv(counts, out_path)

@@ -18,6 +18,9 @@ import os
 from pathlib import Path
 
 __all__ = [
+    "BUNDLED_CASES_DIR",
+    "BUNDLED_CASE_FILE",
+    "CASE_REPORTS_DIR",
     "EVENTS_FILE",
     "FIGURES_DIR",
     "INDICATORS_FILE",
@@ -63,6 +66,12 @@ PROJECT_ROOT: Path = (
 RAW_DIR: Path = raw_dir()
 PROCESSED_DIR: Path = PROJECT_ROOT / "data" / "processed"
 FIGURES_DIR: Path = PROJECT_ROOT / "figures"
+#: The default bundled case's case file (the first case; its tables are in RAW_DIR).
+BUNDLED_CASE_FILE: Path = RAW_DIR / "case.toml"
+#: Further bundled cases, one folder each holding a ``case.toml``.
+BUNDLED_CASES_DIR: Path = RAW_DIR / "cases"
+#: Outputs of cases other than the default go to ``CASE_REPORTS_DIR / <case id>``.
+CASE_REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 REPORTS_FILE: Path = RAW_DIR / "defection_reports.csv"
 INDICATORS_FILE: Path = RAW_DIR / "indicators.csv"
 EVENTS_FILE: Path = RAW_DIR / "events.csv"

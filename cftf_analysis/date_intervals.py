@@ -98,7 +98,7 @@ MONTH_ABBR = tuple(m[:3] for m in _MONTH_NAMES_EN)
 #: The grammar in one line, appended to parse errors.
 ACCEPTED_FORMS = (
     "accepted forms: YYYY-MM-DD, YYYY-MM, YYYY, YYYY-Qn, YYYY-Hn, 'early|mid|late YYYY', "
-    "'March 2016', '14 March 2016', or an interval A/B of YYYY-MM-DD, YYYY-MM or YYYY forms"
+    "'March 2021', '14 March 2021', or an interval A/B of YYYY-MM-DD, YYYY-MM or YYYY forms"
 )
 
 

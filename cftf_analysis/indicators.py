@@ -9,6 +9,8 @@ same producer's baseline level is in the data (see :func:`load_indicators`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,27 +48,28 @@ REQUIRED = (
 )
 OPTIONAL = ("via", "unit_as_reported", "note")
 
-#: Names of one producer that changed over time (IHS merged with Markit in 2016).
-PRODUCER_ALIASES = {"IHS Markit Conflict Monitor": "IHS Conflict Monitor"}
 
-
-def producer_name(source_org: pd.Series) -> pd.Series:
+def producer_name(source_org: pd.Series, aliases: Mapping[str, str] | None = None) -> pd.Series:
     """Normalise ``source_org`` to a producer name used to keep estimates apart.
 
-    Parenthetical detail (a speaker, a venue) is dropped and known renamings
-    are merged, so that figures of one producer can be compared over time.
+    Parenthetical detail (a speaker, a venue) is dropped, and renamings of one
+    producer (``aliases``: name as written -> one name, from the case file's
+    ``[producers]`` table) are merged, so that figures of one producer can be
+    compared over time.
 
     Examples
     --------
-    >>> producer_name(pd.Series(["IHS Markit Conflict Monitor",
-    ...                          "US Treasury (Daniel Glaser, WTOP interview)"])).tolist()
-    ['IHS Conflict Monitor', 'US Treasury']
+    >>> producer_name(pd.Series(["Acme Monitor (a speaker)", "Acme Group Monitor"]),
+    ...               {"Acme Group Monitor": "Acme Monitor"}).tolist()
+    ['Acme Monitor', 'Acme Monitor']
     """
     base = source_org.astype(str).map(lambda s: re.sub(r"\s*\(.*$", "", s).strip())
-    return base.replace(PRODUCER_ALIASES).astype("string")
+    return base.replace(dict(aliases or {})).astype("string")
 
 
-def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
+def _check(
+    raw: pd.DataFrame, label: str, extra: Mapping[str, Any] | None = None
+) -> tuple[Problems, dict[str, object]]:
     problems = Problems(label)
     parsed: dict[str, object] = {}
     nonempty = ("indicator_id", "scope", "period", "published", "source_org", "url")
@@ -79,7 +82,9 @@ def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
         id_column="indicator_id",
     ):
         return problems, parsed
-    check_enum(raw, "indicator", INDICATORS, problems)
+    extra = dict(extra or {})
+    check_enum(raw, "indicator", (*INDICATORS, *extra), problems)
+    _check_user_units(raw, extra, problems)
     check_enum(raw, "unit", tuple(UNIT_RULES), problems)
     check_enum(raw, "qualifier", QUALIFIERS, problems, allow_empty=True)
     is_change = raw["unit"].isin(CHANGE_UNITS)
@@ -124,19 +129,65 @@ def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
     return problems, parsed
 
 
-def indicator_problems(source: Source = None) -> pd.DataFrame:
+def _bundled_case_settings(source: Source) -> tuple[dict[str, str], dict[str, Any]]:
+    """Producer renamings and user indicators of the bundled case (for ``source=None``)."""
+    if source is not None:
+        return {}, {}
+    from cftf_analysis.case import read_case_file
+
+    case = read_case_file(config.BUNDLED_CASE_FILE)
+    return dict(case.producer_aliases), dict(case.indicator_types)
+
+
+def _check_user_units(raw: pd.DataFrame, extra: Mapping[str, Any], problems: Problems) -> None:
+    """Rows of a user indicator must convert to the canonical unit of its declared unit."""
+    for name, declared in extra.items():
+        rule = UNIT_RULES.get(getattr(declared, "unit", declared))
+        if rule is None:
+            problems.add(
+                f"user indicator '{name}' declares unit '{declared.unit}', which is not a unit "
+                f"of the raw format ({', '.join(UNIT_RULES)})",
+                column="unit",
+            )
+            continue
+        rows = raw["indicator"] == name
+        canonical = raw["unit"].map(lambda u: UNIT_RULES[u].unit if u in UNIT_RULES else None)
+        bad = rows & raw["unit"].isin(UNIT_RULES) & ~raw["unit"].isin(CHANGE_UNITS)
+        bad &= canonical != rule.unit
+        if bad.any():
+            problems.add_rows(
+                bad,
+                "unit",
+                f"indicator '{name}' is declared in {rule.unit} (case file); this unit does "
+                "not convert to it",
+            )
+
+
+def indicator_problems(
+    source: Source = None, *, extra_indicators: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """List every problem in an indicators table; columns ``file, row, column, problem``.
+
+    ``extra_indicators`` are user indicators (name -> declared type) allowed
+    beside the built-in vocabulary.
 
     Examples
     --------
     >>> indicator_problems().empty
     True
     """
+    _, bundled = _bundled_case_settings(source)
     raw, label = read_table(config.INDICATORS_FILE if source is None else source)
-    return _check(raw, label)[0].to_frame()
+    return _check(raw, label, {**bundled, **dict(extra_indicators or {})})[0].to_frame()
 
 
-def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.DataFrame:
+def load_indicators(
+    source: Source = None,
+    *,
+    derive_levels: bool = True,
+    producer_aliases: Mapping[str, str] | None = None,
+    extra_indicators: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """Load indicators into a long, tidy frame with canonical units.
 
     Parameters
@@ -147,6 +198,15 @@ def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.
     derive_levels
         Add a level row for each percent or km2 change whose baseline level is
         in the data (see Notes). The change rows themselves are always kept.
+    producer_aliases
+        Renamings of one producer (name as written -> one name), merged in
+        ``producer``; the case file's ``[producers]`` table. For the bundled
+        data (``source=None``) the bundled case's table is used.
+    extra_indicators
+        User indicators allowed beside the built-in vocabulary (name -> an
+        :class:`~cftf_analysis.case.IndicatorType`; the case file's
+        ``[indicators.*]`` tables): each row of one must convert to the
+        canonical unit of its declared unit.
 
     Returns
     -------
@@ -190,8 +250,10 @@ def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.
     >>> int(ind.groupby(["indicator", "measure"])["unit"].nunique().max())
     1
     """
+    bundled_aliases, bundled_types = _bundled_case_settings(source)
+    aliases = {**bundled_aliases, **dict(producer_aliases or {})}
     raw, label = read_table(config.INDICATORS_FILE if source is None else source)
-    problems, parsed = _check(raw, label)
+    problems, parsed = _check(raw, label, {**bundled_types, **dict(extra_indicators or {})})
     problems.raise_if_any()
     rules = raw["unit"].map(UNIT_RULES)
     factor = rules.map(lambda r: r.factor).astype("float64")
@@ -213,7 +275,7 @@ def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.
     out = out.join(parsed["baseline"][["baseline_start", "baseline_end"]])
     out["published"] = parsed["published"]["published_start"]
     out["source_org"] = raw["source_org"].astype("string")
-    out["producer"] = producer_name(raw["source_org"])
+    out["producer"] = producer_name(raw["source_org"], aliases)
     out["via"] = raw["via"].astype("string")
     out["url"] = raw["url"].astype("string")
     out["derived"] = False

@@ -28,7 +28,7 @@ from cftf_analysis._io import (
 from cftf_analysis.dates import find_date_problems, parse_date_intervals
 from cftf_analysis.errors import DateParseError
 from cftf_analysis.schemas import EVENT_EXTRA_COLUMNS, REPORTS_SCHEMA, events_schema, validate
-from cftf_analysis.vocab import COLLECTIONS, EVENT_CATEGORIES, GENDERS, MOTIVES, OUTCOMES
+from cftf_analysis.vocab import EVENT_CATEGORIES, GENDERS, MOTIVES, OUTCOMES
 
 __all__ = ["event_problems", "load_events", "load_reports", "report_problems"]
 
@@ -127,9 +127,11 @@ def defector_key(alias: pd.Series, report_id: pd.Series) -> pd.Series:
     name = name.str.split().str.join(" ")
     unnamed = uniq.str.contains(_UNNAMED.pattern, regex=True, case=False)
     unnamed |= uniq.str.strip() == ""
-    lookup = dict(zip(uniq, name.where(~unnamed & (name != ""), None), strict=True))
-    keys = text.map(lookup)
-    fallback = "report:" + report_id.astype("string")
+    named = name.where(~unnamed & (name != ""))
+    lookup = {u: n for u, n in zip(uniq, named, strict=True) if not pd.isna(n)}
+    keys = text.map(lookup).astype("object")
+    fallback = ("report:" + report_id.astype("string")).astype("object")
+    # object dtype: every alias may be unnamed (no key at all), which string dtype refuses
     return keys.where(keys.notna(), fallback).astype("string")
 
 
@@ -161,7 +163,6 @@ def _check_reports(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, o
         check_enum(raw, col, ("0", "1"), problems)
     check_enum(raw, "gender", GENDERS, problems)
     check_enum(raw, "outcome", OUTCOMES, problems)
-    check_enum(raw, "collection", COLLECTIONS, problems)
     return problems, parsed
 
 
@@ -209,7 +210,9 @@ def load_reports(source: Source = None) -> pd.DataFrame:
           the text read cites the motive (False means "not seen", a lower bound).
         - ``outcome_grouped`` (category): ``captured`` and ``surrendered``
           merged, because the coding passes used them for the same situation.
-        - ``summary``, ``date_note``, ``collection`` (category).
+        - ``summary``, ``date_note``; ``collection`` (category): how the row was
+          found, any code the collection uses (a case file may say which codes
+          come from a uniform protocol); empty means not recorded.
         - ``published_text``, ``defection_date_text``: the raw date strings.
 
     Raises
@@ -246,7 +249,8 @@ def load_reports(source: Source = None) -> pd.DataFrame:
     )
     for col in ("summary", "date_note"):
         out[col] = raw[col].astype("string")
-    out["collection"] = pd.Categorical(raw["collection"], categories=list(COLLECTIONS))
+    codes = raw["collection"].where(raw["collection"] != "")
+    out["collection"] = pd.Categorical(codes, categories=sorted(codes.dropna().unique()))
     out["published_text"] = raw["published"].astype("string")
     out["defection_date_text"] = raw["defection_date"].astype("string")
     return validate(REPORTS_SCHEMA, out)

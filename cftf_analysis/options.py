@@ -45,6 +45,7 @@ __all__ = [
     "IC",
     "ActorMatch",
     "Adjust",
+    "CaseFreq",
     "CaveatKind",
     "CcfMethod",
     "ChangePointModel",
@@ -115,6 +116,8 @@ Interpolation = Literal["linear", "step", "loglinear"]
 DateBasis = Literal["published", "defection"]
 #: Calendar period of a table: month, quarter, half year, year.
 Frequency = Literal["MS", "QS", "6MS", "YS"]
+#: Period a case is analysed at: months or quarters.
+CaseFreq = Literal["MS", "QS"]
 #: Which raw table a file holds.
 FileKind = Literal["auto", "reports", "indicators", "events"]
 #: Which data a caveat is about.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TypedDict
 
 import numpy as np
@@ -13,8 +14,11 @@ from cftf_analysis.errors import AnalysisError, ArgumentError
 from cftf_analysis.options import DateBasis, Interpolation, check_literal
 
 __all__ = [
-    "DEFAULT_SERIES",
+    "DEFAULT_INDICATORS",
+    "SeriesInfo",
     "SeriesSpec",
+    "default_series",
+    "describe_series",
     "indicator_points",
     "interpolate",
     "month_number",
@@ -32,17 +36,95 @@ class SeriesSpec(TypedDict, total=False):
     producer: str | None
 
 
-#: The panel's default indicator series: IHS Conflict Monitor's monthly
-#: revenue and territory for the whole group, the only producer with repeated
-#: estimates on one definition over 2015-2017.
-DEFAULT_SERIES: dict[str, SeriesSpec] = {
-    "revenue_total": {
-        "indicator": "revenue_total",
-        "scope": "total",
-        "producer": "IHS Conflict Monitor",
-    },
-    "territory": {"indicator": "territory", "scope": "total", "producer": "IHS Conflict Monitor"},
-}
+@dataclass(frozen=True)
+class SeriesInfo:
+    """What one panel series is: its rows' indicator, scope and producer, unit and label."""
+
+    name: str
+    indicator: str
+    scope: str
+    producer: str | None
+    unit: str
+    label: str
+
+
+def describe_series(
+    indicators: pd.DataFrame,
+    series: Mapping[str, SeriesSpec],
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, SeriesInfo]:
+    """The :class:`SeriesInfo` of each series: canonical unit from its rows, a label.
+
+    The label is ``labels[name]`` or the indicator name in words.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> ind = cftf.load_indicators()
+    >>> info = describe_series(ind, default_series(ind))["territory"]
+    >>> info.unit, info.label
+    ('km2', 'Territory')
+    """
+    out = {}
+    for name, spec in series.items():
+        rows = series_rows(indicators, spec)
+        units = rows["unit"].dropna().unique()
+        out[name] = SeriesInfo(
+            name=name,
+            indicator=spec["indicator"],
+            scope=spec.get("scope") or "total",
+            producer=spec.get("producer"),
+            unit=str(units[0]) if len(units) else "",
+            label=(labels or {}).get(name) or spec["indicator"].replace("_", " ").capitalize(),
+        )
+    return out
+
+
+#: Indicators the panel builds series of when no series are named: the group's
+#: total revenue and the territory it holds.
+DEFAULT_INDICATORS: tuple[str, ...] = ("revenue_total", "territory")
+
+
+def default_series(
+    indicators: pd.DataFrame, candidates: tuple[str, ...] = DEFAULT_INDICATORS
+) -> dict[str, SeriesSpec]:
+    """Panel series chosen from the data when none are named (a case file names them).
+
+    For each candidate indicator with level rows for the whole group (scope
+    ``total``), the producer with the most distinct months of level figures
+    (then the most rows, then the latest publication, then the name) makes the
+    series: one producer per series, never an average of producers.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> spec = default_series(cftf.load_indicators())
+    >>> list(spec), spec["territory"]["producer"]
+    (['revenue_total', 'territory'], 'IHS Conflict Monitor')
+    """
+    out: dict[str, SeriesSpec] = {}
+    for name in candidates:
+        rows = indicators[
+            (indicators["indicator"] == name)
+            & (indicators["measure"] == "level")
+            & (indicators["scope"] == "total")
+        ]
+        if rows.empty:
+            continue
+        month = rows["period_start"] + (rows["period_end"] - rows["period_start"]) / 2
+        ranking = (
+            rows.assign(month=month.dt.to_period("M"))
+            .groupby("producer")
+            .agg(
+                months=("month", "nunique"), n=("indicator_id", "size"), last=("published", "max")
+            )
+            .reset_index()
+            .sort_values(
+                ["months", "n", "last", "producer"], ascending=[False, False, False, True]
+            )
+        )
+        out[name] = {"indicator": name, "scope": "total", "producer": ranking["producer"].iloc[0]}
+    return out
 
 
 def month_number(ts: pd.Series) -> np.ndarray:
@@ -104,7 +186,8 @@ def series_rows(indicators: pd.DataFrame, spec: SeriesSpec) -> pd.DataFrame:
     Examples
     --------
     >>> import cftf_analysis as cftf
-    >>> rows = series_rows(cftf.load_indicators(), DEFAULT_SERIES["territory"])
+    >>> spec = {"indicator": "territory", "scope": "total", "producer": "IHS Conflict Monitor"}
+    >>> rows = series_rows(cftf.load_indicators(), spec)
     >>> sorted(set(rows["producer"]))
     ['IHS Conflict Monitor']
     """
@@ -134,7 +217,8 @@ def indicator_points(indicators: pd.DataFrame, name: str, spec: SeriesSpec) -> p
     Examples
     --------
     >>> import cftf_analysis as cftf
-    >>> pts = indicator_points(cftf.load_indicators(), "territory", DEFAULT_SERIES["territory"])
+    >>> ind = cftf.load_indicators()
+    >>> pts = indicator_points(ind, "territory", default_series(ind)["territory"])
     >>> len(pts), pts.index.min().strftime("%Y-%m")
     (7, '2015-01')
     """
@@ -221,7 +305,7 @@ def monthly_panel(
         figure stay missing: nothing is extrapolated.
     series
         Panel column name -> ``{"indicator", "scope", "producer"}``; default
-        :data:`DEFAULT_SERIES`. One producer per series: estimates from
+        :func:`default_series` of ``indicators``. One producer per series: estimates from
         different producers are never averaged.
     date
         Count reports by their ``published`` date (reporting, the default) or
@@ -287,7 +371,8 @@ def monthly_panel(
     out = pd.DataFrame(index=grid)
     out["n_reports"] = by_month["weight"].reindex(grid, fill_value=0.0)
     out["n_reports_financial"] = by_month["financial"].reindex(grid, fill_value=0.0)
-    for name, spec in (DEFAULT_SERIES if series is None else series).items():
+    chosen = default_series(indicators) if series is None else dict(series)
+    for name, spec in chosen.items():
         points = indicator_points(indicators, name, spec)
         out[name] = interpolate(points["estimate"], grid, interpolation)
         out[f"{name}_low"] = interpolate(points["lo"], grid, interpolation)

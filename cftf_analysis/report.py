@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from cftf_analysis import config
 from cftf_analysis._io import Source, atomic_path, write_csv, write_parquet
+from cftf_analysis.case import Case, case_from_inputs, load_case
 from cftf_analysis.caveats import data_caveats
+from cftf_analysis.errors import ArgumentError
 from cftf_analysis.indicators import load_indicators
 from cftf_analysis.loaders import load_events, load_reports
 from cftf_analysis.panel import monthly_panel
 
-__all__ = ["ReportOutputs", "build_processed", "run_report"]
+__all__ = ["ReportOutputs", "build_processed", "output_dirs", "resolve_case", "run_report"]
 
 Progress = Callable[[str], None]
 
@@ -44,17 +46,92 @@ def _write_both(frame: pd.DataFrame, folder: Path, name: str) -> list[Path]:
     ]
 
 
+def resolve_case(
+    case: str | os.PathLike[str] | Case | None = None,
+    *,
+    reports: Source = None,
+    indicators: Source = None,
+    events: Source = None,
+) -> Case:
+    """The case a report is about, with its tables loaded.
+
+    - ``case`` given: that case; any explicit table replaces the case's.
+    - No case, no tables: the default bundled case.
+    - No case but tables: a case of exactly those tables. Nothing bundled is
+      mixed in: missing events stay missing (the report says which analyses
+      that leaves out); reports and indicators are required.
+
+    Examples
+    --------
+    >>> resolve_case().id
+    'islamic-state'
+    >>> from cftf_analysis import config
+    >>> mine = resolve_case(reports=config.REPORTS_FILE, indicators=config.INDICATORS_FILE)
+    >>> mine.id, mine.events is None
+    ('user', True)
+    """
+    if case is None and all(x is None for x in (reports, indicators, events)):
+        return load_case()
+    if case is None:
+        if reports is None or indicators is None:
+            missing = "reports" if reports is None else "indicators"
+            raise ArgumentError(
+                f"{missing} must be given when other inputs are (or name a case): bundled "
+                "data are never mixed with a user's"
+            )
+        return case_from_inputs(reports, indicators, events)
+    loaded = load_case(case)
+    replaced = {}
+    inputs = dict(loaded.inputs)
+    for kind, source, loader in (
+        ("reports", reports, load_reports),
+        ("indicators", indicators, None),
+        ("events", events, load_events),
+    ):
+        if source is None:
+            continue
+        if kind == "indicators":
+            frame = load_indicators(
+                source,
+                producer_aliases=loaded.producer_aliases,
+                extra_indicators=loaded.indicator_types,
+            )
+        else:
+            frame = loader(source)
+        replaced[kind] = frame
+        if not isinstance(source, pd.DataFrame):
+            inputs[kind] = Path(source).resolve()
+    return replace(loaded.with_tables(**replaced), inputs=inputs)
+
+
+def output_dirs(case: Case, out_dir: str | os.PathLike[str] | None) -> tuple[Path, Path]:
+    """``(processed, figures)`` folders: under ``out_dir``, or the case's default place.
+
+    The default bundled case writes to the project's ``data/processed`` and
+    ``figures``; any other case to ``reports/<case id>/`` beside them.
+    """
+    if out_dir is not None:
+        root = Path(out_dir)
+        return root / "data" / "processed", root / "figures"
+    if case.path is not None and case.path == config.BUNDLED_CASE_FILE.resolve():
+        return config.PROCESSED_DIR, config.FIGURES_DIR
+    root = config.CASE_REPORTS_DIR / case.id
+    return root / "data" / "processed", root / "figures"
+
+
 def build_processed(
     processed_dir: str | os.PathLike[str] | None = None,
     *,
+    case: str | os.PathLike[str] | Case | None = None,
     reports: Source = None,
     indicators: Source = None,
     events: Source = None,
 ) -> tuple[dict[str, pd.DataFrame], list[Path]]:
     """Load the raw data and write the tidy tables and the monthly panel.
 
-    Returns the frames (``reports``, ``indicators``, ``events``, ``panel``)
-    and the paths written (CSV and Parquet for each) in ``processed_dir``.
+    Returns the frames (``reports``, ``indicators``, ``events`` when there
+    are events, ``panel``) and the paths written (CSV and Parquet for each)
+    in ``processed_dir``. See :func:`resolve_case` for the inputs.
 
     Examples
     --------
@@ -63,21 +140,27 @@ def build_processed(
     >>> sorted(frames), len(paths)
     (['events', 'indicators', 'panel', 'reports'], 8)
     """
-    folder = Path(processed_dir) if processed_dir is not None else config.PROCESSED_DIR
-    frames = {
-        "reports": load_reports(reports),
-        "indicators": load_indicators(indicators),
-        "events": load_events(events),
-    }
-    frames["panel"] = monthly_panel(frames["reports"], frames["indicators"])
+    the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
+    folder = Path(processed_dir) if processed_dir is not None else output_dirs(the_case, None)[0]
+    frames = _frames(the_case)
     paths: list[Path] = []
     for name, frame in frames.items():
         paths += _write_both(frame, folder, name)
     return frames, paths
 
 
+def _frames(case: Case) -> dict[str, pd.DataFrame]:
+    frames = {"reports": case.reports, "indicators": case.indicators}
+    if case.events is not None:
+        frames["events"] = case.events
+    series = dict(case.series) or None
+    frames["panel"] = monthly_panel(case.reports, case.indicators, series=series)
+    return frames  # type: ignore[return-value]
+
+
 def run_report(
     *,
+    case: str | os.PathLike[str] | Case | None = None,
     reports: Source = None,
     indicators: Source = None,
     events: Source = None,
@@ -93,11 +176,17 @@ def run_report(
 
     Parameters
     ----------
+    case
+        A case file, a bundled case's id or a :class:`~cftf_analysis.case.Case`
+        (see :func:`~cftf_analysis.load_case`); default: the bundled case,
+        unless tables are given (see :func:`resolve_case`).
     reports, indicators, events
-        Raw inputs (``None`` = bundled data; a path; or a DataFrame).
+        Raw inputs (a path or a DataFrame in the raw format); with ``case``
+        they replace the case's tables; without, they are the whole input and
+        nothing bundled is mixed in.
     out_dir
         Root for outputs: ``<out_dir>/data/processed`` and ``<out_dir>/figures``.
-        Default: the project's ``data/processed`` and ``figures``.
+        Default: see :func:`output_dirs`.
     n_draws
         Draws for the sensitivity analysis.
     seed
@@ -117,23 +206,18 @@ def run_report(
     from cftf_analysis.stats.battery import run_battery
 
     say = progress or (lambda _msg: None)
-    if out_dir is None:
-        processed_dir, figures_dir = config.PROCESSED_DIR, config.FIGURES_DIR
-    else:
-        processed_dir = Path(out_dir) / "data" / "processed"
-        figures_dir = Path(out_dir) / "figures"
-    out = ReportOutputs()
     say("loading and checking raw data")
-    frames, out.processed = build_processed(
-        processed_dir, reports=reports, indicators=indicators, events=events
-    )
+    the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
+    processed_dir, figures_dir = output_dirs(the_case, out_dir)
+    out = ReportOutputs()
+    frames = _frames(the_case)
+    for name, frame in frames.items():
+        out.processed += _write_both(frame, processed_dir, name)
     if coverage is not None and not isinstance(coverage, pd.DataFrame):
         coverage = _read_coverage(coverage)
     say(f"running the association battery ({n_draws} sensitivity draws)")
     battery = run_battery(
-        frames["reports"],
-        frames["indicators"],
-        events=frames["events"],
+        case=the_case,
         n_draws=n_draws,
         seed=seed,
         counts=counts,
@@ -195,17 +279,39 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _where(path: Path) -> str:
+    """A path as the report shows it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(config.PROJECT_ROOT.resolve()))
+    except ValueError:
+        return path.name
+
+
+def _sources(case: Case) -> list[str]:
+    """The data-sources lines: the case's ``[sources]``, or one line per input file."""
+    if case.sources:
+        return [
+            case.sources[k]
+            for k in ("reports", "indicators", "events", "provenance")
+            if k in case.sources
+        ]
+    lines = [f"{kind.capitalize()}: `{_where(path)}`." for kind, path in case.inputs.items()]
+    return lines or ["Tables given as data frames."]
+
+
 def _write_summary_md(battery, records, path: Path) -> Path:
     from cftf_analysis.stats.findings import FINDING_COLUMNS
 
+    case = battery.case
     # the table a reader scans; method and caveat stay in results.csv
     shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
     table = battery.summary[shown]
+    origin = f"the case file `{_where(case.path)}`" if case.path is not None else "the inputs"
     parts = [
-        "# cftf_analysis report",
+        f"# cftf_analysis report: {case.name}",
         "",
-        "Does the Islamic State's financial decline (2015-2017) precede defection reporting?",
-        "Generated by `cftf-analysis report` from `data/raw/`; do not edit by hand.",
+        case.title,
+        f"Generated by `cftf-analysis report` from {origin}; do not edit by hand.",
         "",
         "## Results",
         "",
@@ -215,7 +321,7 @@ def _write_summary_md(battery, records, path: Path) -> Path:
         "",
         "## Caveats of the data",
         "",
-        *[f"- {c}" for c in data_caveats("all")],
+        *[f"- {c}" for c in data_caveats("all", case)],
         "",
         "## Figures",
         "",
@@ -225,17 +331,7 @@ def _write_summary_md(battery, records, path: Path) -> Path:
         parts += [f"### {rec.title}", "", f"![{rec.title}]({png.name})", "", rec.caption, ""]
     if battery.errors:
         parts += ["## Tests that could not run", "", *[f"- {e}" for e in battery.errors], ""]
-    parts += [
-        "## Data sources",
-        "",
-        "- Defection reports: compiled from public news and interview reporting, 2014-2018 "
-        "(`data/raw/defection_reports.csv`, one source URL per row).",
-        "- Revenue and territory: IHS Conflict Monitor (IHS Markit), press releases 2015-2017, "
-        "with other producers' estimates kept apart (`data/raw/indicators.csv`).",
-        "- Events: news and official chronologies (`data/raw/events.csv`).",
-        "- Provenance and known biases: `data/raw/README.md`.",
-        "",
-    ]
+    parts += ["## Data sources", "", *[f"- {line}" for line in _sources(case)], ""]
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(parts), encoding="utf-8")
     return path

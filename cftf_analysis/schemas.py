@@ -72,7 +72,7 @@ REPORTS_SCHEMA = pa.DataFrameSchema(
         "outcome_grouped": pa.Column("category"),
         "summary": _text(),
         "date_note": _text(),
-        "collection": pa.Column("category"),
+        "collection": pa.Column("category", nullable=True),
         "published_text": _text(),
         "defection_date_text": _text(),
     },

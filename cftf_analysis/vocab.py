@@ -8,9 +8,10 @@ in step). See ``data/raw/README.md`` for what each code means.
 
 from __future__ import annotations
 
+from cftf_analysis.options import EventCategory, allowed_values
+
 __all__ = [
     "CHANGE_UNITS",
-    "COLLECTIONS",
     "EVENT_CATEGORIES",
     "GENDERS",
     "INDICATORS",
@@ -86,23 +87,13 @@ QUALIFIERS: tuple[str, ...] = (
 )
 
 #: Event categories (``events.csv`` column ``category``).
-EVENT_CATEGORIES: tuple[str, ...] = ("military", "finance", "governance", "defection")
+EVENT_CATEGORIES: tuple[str, ...] = allowed_values(EventCategory)
 
 #: Report outcomes (``defection_reports.csv`` column ``outcome``).
 OUTCOMES: tuple[str, ...] = ("fled", "captured", "surrendered", "executed", "unknown")
 
 #: Gender codes (``defection_reports.csv`` column ``gender``).
 GENDERS: tuple[str, ...] = ("m", "f", "unknown")
-
-#: How a report was found (``defection_reports.csv`` column ``collection``).
-COLLECTIONS: tuple[str, ...] = (
-    "seed",
-    "pass1-leads",
-    "pass2-uniform",
-    "pass2-offmonth",
-    "pass3-outlets",
-    "pass3-origins",
-)
 
 #: Motive codes; the raw columns are ``motive_<name>`` with 0/1 values.
 MOTIVES: tuple[str, ...] = (

@@ -30,7 +30,8 @@ import pandas as pd
 import pytest
 
 from cftf_analysis import vocab
-from cftf_analysis.config import RAW_DIR
+from cftf_analysis.case import read_case_file
+from cftf_analysis.config import BUNDLED_CASE_FILE, RAW_DIR
 
 PACKAGE_FILE = RAW_DIR / "datapackage.json"
 CSV_FILES = ("defection_reports.csv", "indicators.csv", "events.csv")
@@ -50,7 +51,10 @@ VOCAB_COLUMNS = {
     ("events.csv", "category"): vocab.EVENT_CATEGORIES,
     ("defection_reports.csv", "gender"): vocab.GENDERS,
     ("defection_reports.csv", "outcome"): vocab.OUTCOMES,
-    ("defection_reports.csv", "collection"): vocab.COLLECTIONS,
+    # the collection codes are the bundled case's own (an open vocabulary in the package)
+    ("defection_reports.csv", "collection"): tuple(
+        read_case_file(BUNDLED_CASE_FILE).collection_codes
+    ),
 }
 
 

@@ -116,6 +116,8 @@ def test_bad_input_is_one_line_and_debug_shows_traceback(tmp_path):
         "-m",
         "cftf_analysis.cli",
         "report",
+        "--case",
+        "islamic-state",
         "--reports",
         str(bad),
         "--out",

@@ -9,7 +9,8 @@ is the exposure of a count model of defection reports.
 
 The query is written once with narwhals (:mod:`.query`) and runs on DuckDB
 (the default for files: it scans them out of core), polars, pandas and
-Spark; each engine only converts dates its own way (:mod:`.dates`). See
+Spark; each engine only converts dates its own way (:mod:`.dates`). The
+group's names come from its case file (:func:`case_terms`). See
 ``docs/corpus.md`` for the term lists, the dedupe rules, running on a Spark
 cluster and the benchmark.
 """
@@ -17,37 +18,37 @@ cluster and the benchmark.
 from __future__ import annotations
 
 from cftf_analysis.corpus.count import (
+    CORPUS_SUMMARY_COLUMNS,
     COUNT_COLUMNS,
-    SUMMARY_COLUMNS,
     UndatedRowsWarning,
     corpus_summary,
     count_corpus,
 )
 from cftf_analysis.corpus.dates import DATE_TEXT_PATTERN
 from cftf_analysis.corpus.terms import (
-    DEFAULT_DEFECTION_TERMS,
-    DEFAULT_TOPIC_TERMS,
-    DEFECTION_TERMS_AR,
-    DEFECTION_TERMS_EN,
-    TOPIC_TERMS_AR,
-    TOPIC_TERMS_EN,
+    DEFECTION_WORDS,
+    DEFECTION_WORDS_AR,
+    DEFECTION_WORDS_EN,
     Term,
+    case_terms,
+    leaving_phrases,
+    read_terms_file,
     term_pattern,
 )
 
 __all__ = [
+    "CORPUS_SUMMARY_COLUMNS",
     "COUNT_COLUMNS",
     "DATE_TEXT_PATTERN",
-    "DEFAULT_DEFECTION_TERMS",
-    "DEFAULT_TOPIC_TERMS",
-    "DEFECTION_TERMS_AR",
-    "DEFECTION_TERMS_EN",
-    "SUMMARY_COLUMNS",
-    "TOPIC_TERMS_AR",
-    "TOPIC_TERMS_EN",
+    "DEFECTION_WORDS",
+    "DEFECTION_WORDS_AR",
+    "DEFECTION_WORDS_EN",
     "Term",
     "UndatedRowsWarning",
+    "case_terms",
     "corpus_summary",
     "count_corpus",
+    "leaving_phrases",
+    "read_terms_file",
     "term_pattern",
 ]

@@ -7,7 +7,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -16,17 +16,12 @@ from cftf_analysis.corpus.dates import Freq, check_freq, complete_periods
 from cftf_analysis.corpus.query import Spec, story_counts, totals
 from cftf_analysis.corpus.run import first_undated, prepare, records, run_with_progress
 from cftf_analysis.corpus.sources import Engine, resolve_engine, resolve_source
-from cftf_analysis.corpus.terms import (
-    DEFAULT_DEFECTION_TERMS,
-    DEFAULT_TOPIC_TERMS,
-    Term,
-    term_pattern,
-)
+from cftf_analysis.corpus.terms import Term, case_terms, term_pattern
 from cftf_analysis.errors import ArgumentError, DataValidationError
 
 __all__ = [
+    "CORPUS_SUMMARY_COLUMNS",
     "COUNT_COLUMNS",
-    "SUMMARY_COLUMNS",
     "UndatedRowsWarning",
     "corpus_summary",
     "count_corpus",
@@ -40,7 +35,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "n_duplicates_removed",
 )
 #: Columns of :func:`corpus_summary`, in order.
-SUMMARY_COLUMNS: tuple[str, ...] = (
+CORPUS_SUMMARY_COLUMNS: tuple[str, ...] = (
     "n_rows",
     "n_undated",
     "n_undated_topic",
@@ -80,13 +75,18 @@ def _dedupe(value: Sequence[str | None] | None) -> tuple[str | None, str | None]
     return pair  # type: ignore[return-value]
 
 
+def _is_case(terms: object) -> bool:
+    return isinstance(terms, str) and terms == "case"
+
+
 def count_corpus(
     source: str | Path | Sequence[str | Path] | Any,
     *,
     date: str = "published",
     text: str | Sequence[str] = ("title", "text"),
-    defection_terms: Iterable[str | Term] = DEFAULT_DEFECTION_TERMS,
-    topic_terms: Iterable[str | Term] | None = DEFAULT_TOPIC_TERMS,
+    defection_terms: Iterable[str | Term] | Literal["case"] = "case",
+    topic_terms: Iterable[str | Term] | Literal["case"] | None = "case",
+    case: Any = None,
     dedupe: Sequence[str | None] | None = ("url", "title"),
     freq: Freq = "MS",
     engine: Engine = "auto",
@@ -108,10 +108,14 @@ def count_corpus(
     text
         Column(s) searched for the terms; an article matches if any of them does.
     defection_terms, topic_terms
-        Words or phrases (see :data:`DEFAULT_DEFECTION_TERMS`,
-        :data:`DEFAULT_TOPIC_TERMS` and :func:`term_pattern`).
-        ``topic_terms=None`` counts every article as being about the group
-        (an archive already retrieved with a query for it).
+        Words or phrases (see :func:`term_pattern`). Default (``"case"``):
+        the terms of ``case`` (:func:`~cftf_analysis.corpus.case_terms`: the
+        group's names as topic terms; generic defection words and "fled
+        <name>" phrases). ``topic_terms=None`` counts every article as being
+        about the group (an archive already retrieved with a query for it).
+    case
+        The case whose terms are the default: a :class:`~cftf_analysis.case.Case`,
+        a case file or a bundled case's id; default: the bundled case.
     dedupe
         ``(url column, title column)``; either may be ``None`` to skip that
         rule, and ``dedupe=None`` counts every row.
@@ -213,6 +217,13 @@ def count_corpus(
     a title); 23:30 on 31 May at UTC-2 is 1 June in UTC.
     """
     check_freq(freq)
+    if _is_case(topic_terms) or _is_case(defection_terms):
+        from cftf_analysis.case import Case, find_case_file, read_case_file
+
+        spec_case = case if isinstance(case, Case) else read_case_file(find_case_file(case))
+        default_topic, default_defection = case_terms(spec_case)
+        topic_terms = default_topic if _is_case(topic_terms) else topic_terms
+        defection_terms = default_defection if _is_case(defection_terms) else defection_terms
     text_cols = _columns(text, "text")
     if not isinstance(date, str) or not date:
         raise ArgumentError("date must be a column name")
@@ -319,7 +330,7 @@ def corpus_summary(counts: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row with columns :data:`SUMMARY_COLUMNS`: ``n_rows`` (rows
+        One row with columns :data:`CORPUS_SUMMARY_COLUMNS`: ``n_rows`` (rows
         scanned), ``n_undated`` (rows without a usable date),
         ``n_undated_topic`` / ``n_undated_defection`` (of those, about the
         group / reporting defection; these are counted in no period),
@@ -361,7 +372,7 @@ def corpus_summary(counts: pd.DataFrame) -> pd.DataFrame:
         "date_column": info["date_column"],
         "engine": info["engine"],
     }
-    out = pd.DataFrame([row], columns=list(SUMMARY_COLUMNS))
-    ints = [c for c in SUMMARY_COLUMNS if c.startswith("n_")]
+    out = pd.DataFrame([row], columns=list(CORPUS_SUMMARY_COLUMNS))
+    ints = [c for c in CORPUS_SUMMARY_COLUMNS if c.startswith("n_")]
     out = out.astype({c: "int64" for c in ints})
     return out.astype({"first_period": "datetime64[ns]", "last_period": "datetime64[ns]"})

@@ -26,19 +26,25 @@ avoids every construct whose meaning differs between them:
 
 from __future__ import annotations
 
+import os
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from cftf_analysis.errors import ArgumentError
+from cftf_analysis.errors import ArgumentError, DataValidationError
 
 __all__ = [
-    "DEFAULT_DEFECTION_TERMS",
-    "DEFAULT_TOPIC_TERMS",
-    "DEFECTION_TERMS_AR",
-    "DEFECTION_TERMS_EN",
-    "TOPIC_TERMS_AR",
-    "TOPIC_TERMS_EN",
+    "DEFECTION_WORDS",
+    "DEFECTION_WORDS_AR",
+    "DEFECTION_WORDS_EN",
+    "LEAVING_VERBS_AR",
+    "LEAVING_VERBS_EN",
     "Term",
+    "case_terms",
+    "leaving_phrases",
+    "read_terms_file",
     "term_pattern",
 ]
 
@@ -74,29 +80,10 @@ class Term:
 
 
 # --- English --------------------------------------------------------------
-# Bare "IS" is deliberately absent: matched case-insensitively it is the verb
-# "is" in nearly every English article, and even matched case-sensitively it
-# fires in all-capitals headlines ("WHAT IS NEXT FOR MOSUL"). It appears only
-# in case-sensitive phrases after a verb of leaving ("fled IS").
-_GROUPS_EN = ("ISIS", "ISIL", "Daesh", "Islamic State", "the Islamic State")
-TOPIC_TERMS_EN: tuple[str | Term, ...] = (
-    "ISIS",
-    "ISIL",
-    "Islamic State",
-    "Daesh",
-    "Da'esh",
-    "Da\u2019esh",
-)
-_LEAVE_EN = (
-    "fled",
-    "fled from",
-    "escaped",
-    "escaped from",
-    "quit",
-    "broke with",
-    "broke away from",
-)
-DEFECTION_TERMS_EN: tuple[str | Term, ...] = (
+# Words that mark an article as reporting defection, whatever the group. A verb
+# of leaving ("fled", "quit") marks defection only next to the group's name, so
+# those phrases are built from a case's group names (see :func:`leaving_phrases`).
+DEFECTION_WORDS_EN: tuple[str | Term, ...] = (
     "defector",
     "defectors",
     "defected",
@@ -109,38 +96,24 @@ DEFECTION_TERMS_EN: tuple[str | Term, ...] = (
     "deserting",
     "desertion",
     "desertions",
-    *(f"{verb} {group}" for verb in _LEAVE_EN for group in _GROUPS_EN),
-    *(
-        Term(f"{form} IS", case_sensitive=True)
-        for verb in _LEAVE_EN
-        for form in (verb, verb[0].upper() + verb[1:])
-    ),
+)
+LEAVING_VERBS_EN: tuple[str, ...] = (
+    "fled",
+    "fled from",
+    "escaped",
+    "escaped from",
+    "quit",
+    "broke with",
+    "broke away from",
 )
 
 # --- Arabic ---------------------------------------------------------------
 # Arabic writes the article and several prepositions and conjunctions as
 # prefixes ("al-", "wa-", "bi-", "li-", "fa-"), so whole-word matching needs
 # the prefixed forms listed: the term "منشق" does not match "المنشق".
-# Both spellings of Islamic (with and without the hamza under the alif) are
-# listed; diacritics inside a word are not removed, so a fully vowelled word
-# does not match (vowel marks after the last letter do not matter).
-_DAESH_AR = ("داعش", "وداعش", "لداعش", "بداعش", "فداعش")
-_STATE_AR = (
-    "تنظيم الدولة",
-    "وتنظيم الدولة",
-    "لتنظيم الدولة",
-    "بتنظيم الدولة",
-    "الدولة الإسلامية",
-    "والدولة الإسلامية",
-    "بالدولة الإسلامية",
-    "للدولة الإسلامية",
-    "الدولة الاسلامية",
-    "والدولة الاسلامية",
-    "بالدولة الاسلامية",
-    "للدولة الاسلامية",
-)
-TOPIC_TERMS_AR: tuple[str | Term, ...] = (*_DAESH_AR, *_STATE_AR)
-_DEFECT_AR = (
+# Diacritics inside a word are not removed, so a fully vowelled word does not
+# match (vowel marks after the last letter do not matter).
+DEFECTION_WORDS_AR: tuple[str | Term, ...] = (
     # verb "defected": he, she, they; "defects": he, they
     "انشق",
     "وانشق",
@@ -166,16 +139,77 @@ _DEFECT_AR = (
     "للمنشقين",
 )
 # "fled from" / "escaped from" (singular and plural verbs, and participles)
-_LEAVE_AR = ("فر من", "فروا من", "هرب من", "هربوا من", "الفارين من", "الهاربين من")
-DEFECTION_TERMS_AR: tuple[str | Term, ...] = (
-    *_DEFECT_AR,
-    *(f"{verb} {group}" for verb in _LEAVE_AR for group in ("داعش", "تنظيم الدولة")),
+LEAVING_VERBS_AR: tuple[str, ...] = (
+    "فر من",
+    "فروا من",
+    "هرب من",
+    "هربوا من",
+    "الفارين من",
+    "الهاربين من",
 )
 
-#: Terms that mark an article as covering the group (the exposure).
-DEFAULT_TOPIC_TERMS: tuple[str | Term, ...] = (*TOPIC_TERMS_EN, *TOPIC_TERMS_AR)
-#: Terms that mark an article about the group as reporting defection.
-DEFAULT_DEFECTION_TERMS: tuple[str | Term, ...] = (*DEFECTION_TERMS_EN, *DEFECTION_TERMS_AR)
+#: Terms that mark an article as reporting defection, for any group (the group's
+#: own "fled <name>" phrases come from :func:`leaving_phrases`).
+DEFECTION_WORDS: tuple[str | Term, ...] = (*DEFECTION_WORDS_EN, *DEFECTION_WORDS_AR)
+
+
+def _arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in text)
+
+
+def leaving_phrases(
+    group_names: Iterable[str], case_sensitive_names: Iterable[str] = ()
+) -> tuple[str | Term, ...]:
+    """ "Fled <name>"-type phrases for a group's names, in English or Arabic by script.
+
+    ``case_sensitive_names`` are short names that are common words in lower
+    case (their phrases match the capitals exactly, with the verb written
+    lower case or capitalised).
+
+    Examples
+    --------
+    >>> leaving_phrases(["the Front"])[:2]
+    ('fled the Front', 'fled from the Front')
+    >>> leaving_phrases([], ["TF"])[1]
+    Term(text='Fled TF', case_sensitive=True)
+    """
+    out: list[str | Term] = []
+    for name in group_names:
+        verbs = LEAVING_VERBS_AR if _arabic(name) else LEAVING_VERBS_EN
+        out += [f"{verb} {name}" for verb in verbs]
+    for name in case_sensitive_names:
+        for verb in LEAVING_VERBS_EN:
+            for form in (verb, verb[0].upper() + verb[1:]):
+                out.append(Term(f"{form} {name}", case_sensitive=True))
+    return tuple(out)
+
+
+def case_terms(case: Any) -> tuple[tuple[str | Term, ...], tuple[str | Term, ...]]:
+    """``(topic_terms, defection_terms)`` of a :class:`~cftf_analysis.case.Case`.
+
+    Topic terms: the case's ``[corpus] topic_terms`` (default: the group and
+    its aliases) and ``case_sensitive_topic_terms``. Defection terms:
+    :data:`DEFECTION_WORDS` and the :func:`leaving_phrases` of the case's
+    ``group_names`` (default: its topic terms) and ``case_sensitive_group_names``.
+
+    Examples
+    --------
+    >>> from cftf_analysis.case import Case
+    >>> topic, defection = case_terms(Case(id="x", name="X", group="Blue Front"))
+    >>> topic, "fled Blue Front" in defection
+    (('Blue Front',), True)
+    """
+    corpus = case.corpus
+    topic = (
+        *case.topic_terms(),
+        *(Term(t, case_sensitive=True) for t in corpus.get("case_sensitive_topic_terms", ())),
+    )
+    names = corpus.get("group_names") or case.topic_terms()
+    defection = (
+        *DEFECTION_WORDS,
+        *leaving_phrases(names, corpus.get("case_sensitive_group_names", ())),
+    )
+    return topic, defection
 
 
 def _char_pattern(ch: str, *, case_sensitive: bool) -> str:
@@ -266,3 +300,49 @@ def term_pattern(terms: Iterable[str | Term]) -> str:
         raise ArgumentError("a term list must contain at least one term")
     body = "|".join(atom + _alternation(child) for atom, child in sorted(tree.items()))
     return rf"(?:^|[^{WORD_CLASS}])(?:{body})(?:[^{WORD_CLASS}]|\z)"
+
+
+def read_terms_file(
+    path: str | os.PathLike[str],
+) -> tuple[tuple[str | Term, ...] | None, tuple[str | Term, ...] | None]:
+    """``(topic_terms, defection_terms)`` from a TOML terms file (None where it gives none).
+
+    The file may hold ``topic_terms`` and ``defection_terms`` (lists of
+    strings, matched case-insensitively) and ``case_sensitive_topic_terms``
+    and ``case_sensitive_defection_terms`` (matched with their capitals).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "terms.toml"
+    >>> _ = f.write_text('topic_terms = ["Blue Front"]\\ncase_sensitive_topic_terms = ["BF"]\\n')
+    >>> read_terms_file(f)
+    (('Blue Front', Term(text='BF', case_sensitive=True)), None)
+    """
+    file = Path(path)
+    try:
+        doc = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataValidationError("terms file not found", file=str(file)) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"not a valid TOML file: {exc}", file=str(file)) from exc
+    allowed = {
+        "topic_terms",
+        "defection_terms",
+        "case_sensitive_topic_terms",
+        "case_sensitive_defection_terms",
+    }
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise DataValidationError(
+            f"unknown key(s) {unknown}; allowed: {sorted(allowed)}", file=str(file)
+        )
+    out = []
+    for kind in ("topic", "defection"):
+        plain, exact = doc.get(f"{kind}_terms", []), doc.get(f"case_sensitive_{kind}_terms", [])
+        for key, values in ((f"{kind}_terms", plain), (f"case_sensitive_{kind}_terms", exact)):
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise DataValidationError("must be a list of strings", file=str(file), column=key)
+        terms = (*plain, *(Term(t, case_sensitive=True) for t in exact))
+        out.append(terms or None)
+    return out[0], out[1]

@@ -52,14 +52,12 @@ from cftf_analysis.figures.theme import (
     series_display,
 )
 from cftf_analysis.figures.timeline import (
-    BUNDLED_MAJOR_EVENTS,
     plot_indicator,
     plot_report_counts,
     timeline_figure,
 )
 
 __all__ = [
-    "BUNDLED_MAJOR_EVENTS",
     "FIGURES",
     "LINESTYLES",
     "MARKERS",

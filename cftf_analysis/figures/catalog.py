@@ -38,22 +38,19 @@ from cftf_analysis.figures.scatter import plot_lagged_scatter
 from cftf_analysis.figures.sensitivity import sensitivity_figure
 from cftf_analysis.figures.theme import (
     PAGE_WIDTH,
-    SOURCE_ALL,
     SOURCE_REPORTS,
     add_source,
+    displaying,
     report_theme,
     save_figure,
+    unit_display,
 )
-from cftf_analysis.figures.timeline import BUNDLED_MAJOR_EVENTS, timeline_figure
+from cftf_analysis.figures.timeline import timeline_figure
 from cftf_analysis.stats.battery import Battery
+from cftf_analysis.stats.findings import scale_of
 from cftf_analysis.tables import motive_shares
 
 __all__ = ["FIGURES", "FigureRecord", "FigureSpec", "make_figure", "render_figures"]
-
-_LABELS = {
-    "revenue_usd10m_lag0": "Revenue (per USD 10M/month)",
-    "territory_10k_km2_lag0": "Territory (per 10,000 km²)",
-}
 
 
 @dataclass
@@ -84,28 +81,52 @@ def _peak_rows(battery: Battery) -> pd.DataFrame:
     return battery["ccf"].rows.set_index("indicator")
 
 
+def _source_all(battery: Battery) -> str:
+    """The figures' source line: the reports, and each series' producer."""
+    producers = "; ".join(
+        f"{info.label.lower()}: {info.producer}"
+        for info in battery.series.values()
+        if info.producer
+    )
+    return "Sources: defection reports compiled from public reporting" + (
+        f"; {producers}." if producers else "."
+    )
+
+
+def _display(battery: Battery) -> dict[str, tuple[str, float, str]]:
+    """How each series is labelled in the figures (its label, and its unit shown)."""
+    shown = {name: unit_display(info.label, info.unit) for name, info in battery.series.items()}
+    for name, info in battery.series.items():
+        scale = scale_of(info.unit)
+        shown[f"{name}_{scale.suffix}"] = (f"{info.label} (per {scale.step})", 1.0, "")
+    return shown
+
+
 def _timeline(battery: Battery) -> tuple[Figure, str]:
     panel, events = battery.panel, battery.events
-    known = (
-        [e for e in BUNDLED_MAJOR_EVENTS if e in set(events["event_id"])]
-        if events is not None
-        else []
+    major = battery.case.major_events if battery.case is not None else ()
+    known = [e for e in major if events is not None and e in set(events["event_id"])]
+    fig = timeline_figure(
+        panel,
+        reports=battery.reports,
+        events=events,
+        event_ids=known,
+        series=tuple(battery.series),
+        source=_source_all(battery),
     )
-    fig = timeline_figure(panel, reports=battery.reports, events=events, event_ids=known)
     peak = panel.loc[panel["n_reports"].idxmax()]
     parts = [
         f"Monthly defection reports (bars; whiskers: the range imprecise dates allow) peak at "
         f"{peak['n_reports']:.1f} in {peak['month']:%B %Y}"
     ]
-    for name, scale, unit in (
-        ("revenue_total", 1e6, "USD million a month"),
-        ("territory", 1e3, "thousand km²"),
-    ):
+    for name, info in battery.series.items():
+        _, scale, unit = unit_display(info.label, info.unit)
         obs = panel[panel[f"{name}_observed"]]
         if len(obs) >= 2:
             first, last = obs.iloc[0], obs.iloc[-1]
+            who = f"{info.producer} " if info.producer else ""
             parts.append(
-                f"IHS {name.split('_')[0]} goes from {first[name] / scale:.0f} to "
+                f"{who}{info.label.lower()} goes from {first[name] / scale:.0f} to "
                 f"{last[name] / scale:.0f} {unit} ({first['month']:%b %Y}-{last['month']:%b %Y}, "
                 f"{len(obs)} reported points)"
             )
@@ -115,7 +136,7 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
 def _ccf(battery: Battery) -> tuple[Figure, str]:
     ccf = battery["ccf"].table
     tables = {ind: g.drop(columns="indicator") for ind, g in ccf.groupby("indicator")}
-    fig = cross_correlation_figure(tables)
+    fig = cross_correlation_figure(tables, source=_source_all(battery))
     peaks = _peak_rows(battery)
     text = ", ".join(
         f"{ind.replace('_', ' ')} at lag {int(r['lag'])} (r = {r['estimate']:.2f}, "
@@ -138,7 +159,7 @@ def _scatter(battery: Battery) -> tuple[Figure, str]:
         plot_lagged_scatter(battery.panel, x=ind, lag=lag, ax=ax)
         n_obs = int(battery.panel[f"{ind}_observed"].sum())
         notes.append(f"{ind.replace('_', ' ')} {lag} months earlier ({n_obs} reported months)")
-    add_source(fig, SOURCE_ALL)
+    add_source(fig, _source_all(battery))
     return fig, (
         "Monthly reports against " + " and ".join(notes) + " at the cross-correlation's "
         "strongest lag; filled markers are months with a reported figure, open ones interpolated."
@@ -192,18 +213,26 @@ def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
         ignore_index=True,
     )
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.0), layout="constrained")
+    lag = battery.options.count_lag
+    covariates = {
+        f"{name}_{scale_of(info.unit).suffix}_lag{lag}": (
+            f"{info.label} (per {scale_of(info.unit).step})"
+        )
+        for name, info in battery.series.items()
+        if name in count_models
+    }
     labels = {
-        **_LABELS,
+        **covariates,
         **{
-            f"trend ({i} model)": f"Trend per month ({i.split('_')[0]} model)"
+            f"trend ({i} model)": f"Trend per month ({battery.series[i].label.lower()} model)"
             for i in count_models
         },
     }
     plot_rate_ratios(tidy, labels=labels, ax=ax)
-    add_source(fig, SOURCE_ALL)
-    covs = tidy[tidy["term"].isin(_LABELS)]
+    add_source(fig, _source_all(battery))
+    covs = tidy[tidy["term"].isin(covariates)]
     text = "; ".join(
-        f"{_LABELS[r['term']].split(' (')[0].lower()} {r['irr']:.2f} [{r['irr_low']:.2f}, "
+        f"{covariates[r['term']].split(' (')[0].lower()} {r['irr']:.2f} [{r['irr_low']:.2f}, "
         f"{r['irr_high']:.2f}]"
         for _, r in covs.iterrows()
     )
@@ -217,10 +246,11 @@ def _sensitivity(battery: Battery) -> tuple[Figure, str]:
     results = battery["sensitivity"].models
     draws = pd.concat([r.draws for r in results.values()], ignore_index=True)
     observed = pd.concat([r.summary for r in results.values()], ignore_index=True)
-    labels = {f"{ind}_irr": f"{ind.split('_')[0].capitalize()} rate ratio" for ind in results}
-    fig = sensitivity_figure(draws, observed=observed, labels=labels)
+    labels = {f"{ind}_irr": f"{battery.series[ind].label} rate ratio" for ind in results}
+    fig = sensitivity_figure(draws, observed=observed, labels=labels, source=_source_all(battery))
+    names = {f"{ind}_irr": battery.series[ind].label.lower() for ind in results}
     text = "; ".join(
-        f"{row['finding'].split('_')[0]} {row['estimate_q025']:.2f}-{row['estimate_q975']:.2f} "
+        f"{names[row['finding']]} {row['estimate_q025']:.2f}-{row['estimate_q975']:.2f} "
         f"({row['share_significant']:.0%} of draws p < 0.05)"
         for _, row in observed.iterrows()
     )
@@ -270,7 +300,7 @@ def make_figure(name: str, battery: Battery) -> tuple[Figure, str]:
     missing = [s for s in spec.requires if not battery.has(s)]
     if missing:
         raise ArgumentError(f"figure {name!r} needs the battery step(s) {', '.join(missing)}")
-    with report_theme():
+    with report_theme(), displaying(_display(battery)):
         return spec.build(battery)
 
 
@@ -291,7 +321,7 @@ def render_figures(
         if not all(battery.has(s) for s in spec.requires):
             continue
         say(f"figure: {name}")
-        with report_theme():
+        with report_theme(), displaying(_display(battery)):
             fig, caption = spec.build(battery)
             paths = save_figure(fig, folder / name)
         plt.close(fig)

@@ -9,10 +9,11 @@ rebuilding the figures from the same data gives byte-identical files.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import tempfile
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,13 @@ __all__ = [
     "SOURCE_ALL",
     "SOURCE_INDICATORS",
     "SOURCE_REPORTS",
+    "UNIT_DISPLAY",
     "add_source",
+    "displaying",
     "report_theme",
     "save_figure",
     "series_display",
+    "unit_display",
 ]
 
 #: The Okabe-Ito colour-blind-safe palette (Okabe & Ito 2008, "Color Universal
@@ -65,16 +69,10 @@ GREY = "#8C8C8C"
 #: Width of a report page's text block, inches.
 PAGE_WIDTH = 6.5
 
-SOURCE_REPORTS = (
-    "Source: defection reports compiled from public reporting (data/raw/defection_reports.csv)."
-)
-SOURCE_INDICATORS = (
-    "Source: revenue and territory: IHS Conflict Monitor (data/raw/indicators.csv)."
-)
-SOURCE_ALL = (
-    "Sources: defection reports compiled from public reporting (data/raw); "
-    "revenue and territory: IHS Conflict Monitor."
-)
+#: Default source lines of the plot functions (the report writes the case's own).
+SOURCE_REPORTS = "Source: defection reports compiled from public reporting."
+SOURCE_INDICATORS = "Source: indicator estimates compiled from public reporting."
+SOURCE_ALL = "Sources: defection reports and indicator estimates compiled from public reporting."
 
 #: Panel column -> (label, divisor, unit after dividing): how a series is shown.
 SERIES_DISPLAY: dict[str, tuple[str, float, str]] = {
@@ -151,10 +149,65 @@ def report_theme() -> Iterator[None]:
         yield
 
 
-def series_display(name: str) -> tuple[str, float, str]:
-    """Label, divisor and unit used to show a panel column (see :data:`SERIES_DISPLAY`).
+#: Canonical unit -> (divisor, unit after dividing): how a series in that unit is shown.
+UNIT_DISPLAY: dict[str, tuple[float, str]] = {
+    "USD per month": (1e6, "USD million per month"),
+    "USD": (1e6, "USD million"),
+    "km2": (1e3, "thousand km²"),
+    "people": (1e3, "thousand people"),
+    "barrels per day": (1e3, "thousand barrels per day"),
+    "fighters": (1.0, "fighters"),
+    "fighters per month": (1.0, "fighters per month"),
+    "count": (1.0, "count"),
+    "percent of total": (1.0, "% of total"),
+    "percent of territory": (1.0, "% of territory"),
+}
 
-    Unknown columns are shown as they are: ``(name, 1.0, "")``.
+_SHOWN: contextvars.ContextVar[Mapping[str, tuple[str, float, str]] | None] = (
+    contextvars.ContextVar("series_shown", default=None)
+)
+
+
+@contextlib.contextmanager
+def displaying(series: Mapping[str, tuple[str, float, str]]) -> Iterator[None]:
+    """Within the block, show these panel columns with these (label, divisor, unit).
+
+    The report uses it to label a case's series (whatever their column names)
+    in every figure, as ``report_theme`` styles them.
+
+    Examples
+    --------
+    >>> with displaying({"revenue": ("Revenue", 1e6, "USD million per month")}):
+    ...     series_display("revenue")
+    ('Revenue', 1000000.0, 'USD million per month')
+    >>> series_display("revenue")
+    ('revenue', 1.0, '')
+    """
+    token = _SHOWN.set({**(_SHOWN.get() or {}), **series})
+    try:
+        yield
+    finally:
+        _SHOWN.reset(token)
+
+
+def unit_display(label: str, unit: str) -> tuple[str, float, str]:
+    """(label, divisor, unit shown) for a series in a canonical ``unit`` (:data:`UNIT_DISPLAY`).
+
+    Examples
+    --------
+    >>> unit_display("Territory", "km2")
+    ('Territory', 1000.0, 'thousand km²')
+    """
+    divisor, shown = UNIT_DISPLAY.get(unit, (1.0, unit))
+    return label, divisor, shown
+
+
+def series_display(name: str) -> tuple[str, float, str]:
+    """Label, divisor and unit used to show a panel column.
+
+    Looks in the mapping of an enclosing :func:`displaying` block, then in
+    :data:`SERIES_DISPLAY`; unknown columns are shown as they are:
+    ``(name, 1.0, "")``.
 
     Examples
     --------
@@ -163,6 +216,9 @@ def series_display(name: str) -> tuple[str, float, str]:
     >>> series_display("oil_production")
     ('oil_production', 1.0, '')
     """
+    shown = _SHOWN.get() or {}
+    if name in shown:
+        return shown[name]
     return SERIES_DISPLAY.get(name, (name, 1.0, ""))
 
 

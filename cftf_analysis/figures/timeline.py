@@ -35,16 +35,10 @@ from cftf_analysis.options import DateBasis, check_literal
 from cftf_analysis.tables import report_count_spread, timeline_events
 
 __all__ = [
-    "BUNDLED_MAJOR_EVENTS",
     "plot_indicator",
     "plot_report_counts",
     "timeline_figure",
 ]
-
-#: Major military turning points in the bundled ``events.csv`` (fall of Mosul,
-#: Kobani, Palmyra retaken, start of the Mosul offensive, Mosul and Raqqa
-#: retaken), for ``timeline_figure(..., event_ids=BUNDLED_MAJOR_EVENTS)``.
-BUNDLED_MAJOR_EVENTS: tuple[str, ...] = ("E002", "E011", "E038", "E049", "E059", "E065")
 
 
 def plot_report_counts(
@@ -246,7 +240,7 @@ def timeline_figure(
         Panel indicator columns, one panel each (shared time axis).
     event_categories, event_ids
         Which events to draw: all events of these categories plus these ids
-        (e.g. :data:`BUNDLED_MAJOR_EVENTS`).
+        (e.g. a case's ``major_events``).
     date
         The date the panel counted reports by (``"published"`` or ``"defection"``).
     source

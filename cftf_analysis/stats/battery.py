@@ -39,14 +39,24 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pandas as pd
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
 from cftf_analysis.options import check_fraction, check_int
-from cftf_analysis.panel import monthly_panel
-from cftf_analysis.stats.findings import FINDING_COLUMNS, indicator_window, scaled
+from cftf_analysis.panel import SeriesInfo, default_series, describe_series, monthly_panel
+from cftf_analysis.stats.findings import (
+    FINDING_COLUMNS,
+    REPORTING_CAVEAT,
+    Scale,
+    caveat,
+    indicator_window,
+    scale_of,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cftf_analysis.case import Case
 
 __all__ = [
     "Battery",
@@ -70,7 +80,7 @@ DEFAULT_STEP_MODULES: tuple[str, ...] = ("cftf_analysis.stats.steps",)
 class BatteryOptions:
     """The battery's options; see :func:`association_summary` for their meaning."""
 
-    pairs: tuple[str, ...] = ("revenue_total", "territory")
+    pairs: tuple[str, ...] = ()
     max_lag: int = 6
     count_lag: int = 0
     n_draws: int = 200
@@ -96,12 +106,16 @@ class BatteryContext:
     Attributes
     ----------
     panel
-        :func:`~cftf_analysis.monthly_panel` output with the
-        :data:`~cftf_analysis.stats.findings.SCALES` columns added.
+        :func:`~cftf_analysis.monthly_panel` output with each series' rescaled
+        column added (``<series>_<scale suffix>``, see :meth:`scaled_column`).
     reports, indicators, events, coverage
         The loaded inputs (``events`` and ``coverage`` may be None).
     options
         The :class:`BatteryOptions`.
+    series
+        The panel's indicator series (:class:`~cftf_analysis.panel.SeriesInfo`).
+    reporting_caveat
+        The note every finding about counts carries (the case's, or a generic one).
     """
 
     panel: pd.DataFrame
@@ -110,6 +124,24 @@ class BatteryContext:
     events: pd.DataFrame | None
     coverage: pd.DataFrame | None
     options: BatteryOptions
+    series: Mapping[str, SeriesInfo] = field(default_factory=dict)
+    reporting_caveat: str = REPORTING_CAVEAT
+
+    def scale(self, indicator: str) -> Scale:
+        """How series ``indicator`` is rescaled for rate ratios (from its canonical unit)."""
+        return scale_of(self.series[indicator].unit)
+
+    def scaled_column(self, indicator: str) -> str:
+        """The panel column holding series ``indicator`` rescaled by :meth:`scale`."""
+        return f"{indicator}_{self.scale(indicator).suffix}"
+
+    def caveat(self, n_points: float | None, extra: Sequence[str] = ()) -> str:
+        """A finding's caveat with the case's reporting note."""
+        return caveat(n_points, extra, self.reporting_caveat)
+
+    def money_series(self) -> list[str]:
+        """The series measured in money per month (revenue and the like)."""
+        return [n for n, info in self.series.items() if info.unit == "USD per month"]
 
     @property
     def exposure(self) -> str | None:
@@ -257,6 +289,8 @@ class Battery:
     indicators: pd.DataFrame
     events: pd.DataFrame | None = None
     coverage: pd.DataFrame | None = None
+    series: dict[str, SeriesInfo] = field(default_factory=dict)
+    case: Case | None = None
 
     def __getitem__(self, name: str) -> StepResult:
         try:
@@ -281,13 +315,15 @@ class Battery:
 
 
 def run_battery(
-    reports: pd.DataFrame,
-    indicators: pd.DataFrame,
+    reports: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
     *,
+    case: Case | str | None = None,
     events: pd.DataFrame | None = None,
     coverage: pd.DataFrame | None = None,
+    series: Mapping[str, Mapping[str, Any]] | None = None,
     steps: Iterable[str] | None = None,
-    pairs: Sequence[str] = ("revenue_total", "territory"),
+    pairs: Sequence[str] | None = None,
     max_lag: int = 6,
     count_lag: int = 0,
     n_draws: int = 200,
@@ -310,8 +346,11 @@ def run_battery(
     >>> list(battery.results), sorted(battery["ccf"].table["indicator"].unique())
     (['ccf', 'change_points'], ['revenue_total', 'territory'])
     """
+    resolved = _resolve_inputs(case, reports, indicators, events, series)
+    the_case, reports, indicators, events, spec, labels = resolved
+    info = describe_series(indicators, spec, labels)
     options = BatteryOptions(
-        pairs=tuple(pairs),
+        pairs=tuple(info) if pairs is None else tuple(pairs),
         max_lag=max_lag,
         count_lag=count_lag,
         n_draws=n_draws,
@@ -325,13 +364,23 @@ def run_battery(
     if unknown:
         raise ArgumentError(f"unknown step(s) {unknown}; registered: {', '.join(available)}")
     plan = {name: available[name] for name in chosen}
-    panel = scaled(monthly_panel(reports, indicators, coverage=coverage))
+    panel = monthly_panel(reports, indicators, coverage=coverage, series=spec)
+    missing = [p for p in options.pairs if p not in info]
+    if missing:
+        raise ArgumentError(
+            f"pairs: {missing} are not series of the panel; its series are {list(info)}"
+        )
+    for name in info:
+        panel[f"{name}_{scale_of(info[name].unit).suffix}"] = (
+            panel[name] / scale_of(info[name].unit).divisor
+        )
     if counts not in panel.columns:
         raise ArgumentError(
             f"counts={counts!r} is not a panel column; use 'n_reports' or, with coverage, "
             "'n_articles_defection'"
         )
-    ctx = BatteryContext(panel, reports, indicators, events, coverage, options)
+    note = the_case.reporting_caveat if the_case is not None else REPORTING_CAVEAT
+    ctx = BatteryContext(panel, reports, indicators, events, coverage, options, info, note)
     parts: dict[str, list[StepResult]] = {name: [] for name in plan}
     errors: list[str] = []
     records: list[dict[str, Any]] = []
@@ -347,9 +396,6 @@ def run_battery(
         errors.extend(out.errors)
         records.extend(out.rows.to_dict("records"))
 
-    missing = [p for p in options.pairs if p not in panel.columns]
-    if missing:
-        raise ArgumentError(f"pairs: {missing} are not series of the panel")
     per_indicator = [s for s in plan.values() if s.per_indicator]
     for indicator in options.pairs:
         for step in per_indicator:
@@ -371,17 +417,49 @@ def run_battery(
         indicators=indicators,
         events=events,
         coverage=coverage,
+        series=info,
+        case=the_case,
     )
 
 
+def _resolve_inputs(case, reports, indicators, events, series):
+    """(case, reports, indicators, events, series spec, labels) from what was given.
+
+    A case gives every table and the series; explicit tables replace the
+    case's. With no case and no tables, the bundled case. With tables but no
+    case, nothing bundled is mixed in: the series are chosen from the
+    indicators (:func:`~cftf_analysis.panel.default_series`) and missing
+    events stay missing.
+    """
+    from cftf_analysis.case import Case, load_case
+
+    if case is None and reports is None and indicators is None:
+        case = load_case()
+    if case is not None:
+        loaded = load_case(case) if not isinstance(case, Case) or case.reports is None else case
+        reports = loaded.reports if reports is None else reports
+        indicators = loaded.indicators if indicators is None else indicators
+        events = loaded.events if events is None else events
+        spec = dict(loaded.series) if series is None else dict(series)
+        if not spec:
+            spec = default_series(indicators)
+        return loaded, reports, indicators, events, spec, dict(loaded.labels)
+    if reports is None or indicators is None:
+        raise ArgumentError("give reports and indicators (or a case)")
+    spec = default_series(indicators) if series is None else dict(series)
+    return None, reports, indicators, events, spec, {}
+
+
 def association_summary(
-    reports: pd.DataFrame,
-    indicators: pd.DataFrame,
+    reports: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
     *,
+    case: Case | str | None = None,
     events: pd.DataFrame | None = None,
     coverage: pd.DataFrame | None = None,
+    series: Mapping[str, Mapping[str, Any]] | None = None,
     steps: Iterable[str] | None = None,
-    pairs: Sequence[str] = ("revenue_total", "territory"),
+    pairs: Sequence[str] | None = None,
     max_lag: int = 6,
     count_lag: int = 0,
     n_draws: int = 200,
@@ -395,19 +473,30 @@ def association_summary(
     ----------
     reports, indicators
         Outputs of :func:`~cftf_analysis.load_reports` and
-        :func:`~cftf_analysis.load_indicators`.
+        :func:`~cftf_analysis.load_indicators`; with ``case``, they replace
+        the case's tables. With neither, the bundled case.
+    case
+        A :class:`~cftf_analysis.case.Case`, a case file or a bundled case's
+        id (see :func:`~cftf_analysis.load_case`): its tables, series and
+        caveats.
     events
         Output of :func:`~cftf_analysis.load_events`; finance events get an
         interrupted-time-series test each (Holm-adjusted across events).
+        Without a case and without events, no event is tested (the battery's
+        ``errors`` say so); bundled events are never mixed in.
     coverage
         Per-period article counts from :func:`~cftf_analysis.count_corpus`;
         when given, the count model uses ``log(n_articles_topic)`` (all
         articles covering the group) as its exposure offset.
+    series
+        Panel column -> ``{"indicator", "scope", "producer"}``: the indicator
+        series to build (default: the case's ``[series.*]`` tables, or
+        :func:`~cftf_analysis.panel.default_series` of ``indicators``).
     steps
         Names of the registered steps to run (default: all, see
         :func:`registered_steps`).
     pairs
-        Panel indicator series to test against monthly report counts.
+        Series to test against monthly report counts (default: all of them).
     max_lag
         Largest lag (months) for the cross-correlation; Granger tests lags up
         to ``min(max_lag, 3)`` and picks one by AIC (the series are short).
@@ -450,8 +539,10 @@ def association_summary(
     return run_battery(
         reports,
         indicators,
+        case=case,
         events=events,
         coverage=coverage,
+        series=series,
         steps=steps,
         pairs=pairs,
         max_lag=max_lag,

@@ -3,15 +3,16 @@
 A battery step (:mod:`cftf_analysis.stats.battery`) turns each test it runs
 into rows with :data:`FINDING_COLUMNS`; :func:`finding_row` builds one row
 (missing columns become ``NaN``) and :func:`caveat` the plain-language caveat
-every row carries. :data:`SCALES` and :func:`scaled` put panel covariates on
-steps that read well as rate ratios; :func:`indicator_window` keeps the months
-where an indicator is known.
+every row carries. :data:`UNIT_SCALES` and :func:`scale_of` put panel
+covariates on steps that read well as rate ratios (per USD 10 million a month,
+per 10,000 km2); :func:`indicator_window` keeps the months where an indicator
+is known.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,12 +21,13 @@ __all__ = [
     "FINDING_COLUMNS",
     "MIN_OBSERVED_POINTS",
     "REPORTING_CAVEAT",
-    "SCALES",
+    "UNIT_SCALES",
+    "Scale",
     "caveat",
     "finding_frame",
     "finding_row",
     "indicator_window",
-    "scaled",
+    "scale_of",
 ]
 
 #: Columns of :func:`~cftf_analysis.association_summary`, in order.
@@ -44,19 +46,47 @@ FINDING_COLUMNS: list[str] = [
     "caveat",
 ]
 
-#: Panel covariates are rescaled so that rate ratios read per a meaningful step:
-#: column -> (scaled column, divisor, unit of one step).
-SCALES: dict[str, tuple[str, float, str]] = {
-    "revenue_total": ("revenue_usd10m", 1e7, "USD 10 million per month"),
-    "territory": ("territory_10k_km2", 1e4, "10,000 km2"),
+
+class Scale(NamedTuple):
+    """How a covariate in one canonical unit is rescaled: ``column / divisor`` per ``step``."""
+
+    divisor: float
+    step: str
+    suffix: str
+
+
+#: Canonical unit -> the step a rate ratio is read per (one unit of the scaled column).
+UNIT_SCALES: dict[str, Scale] = {
+    "USD per month": Scale(1e7, "USD 10 million per month", "usd10m"),
+    "USD": Scale(1e8, "USD 100 million", "usd100m"),
+    "km2": Scale(1e4, "10,000 km2", "10k_km2"),
+    "people": Scale(1e5, "100,000 people", "100k_people"),
+    "barrels per day": Scale(1e4, "10,000 barrels per day", "10k_bpd"),
+    "fighters": Scale(1e3, "1,000 fighters", "1k_fighters"),
+    "fighters per month": Scale(1e2, "100 fighters per month", "100_fighters_pm"),
+    "count": Scale(1.0, "1 (count)", "count"),
+    "percent of total": Scale(10.0, "10 percentage points", "10pp"),
+    "percent of territory": Scale(10.0, "10 percentage points", "10pp"),
 }
 
 #: Fewer reported indicator points than this makes a finding descriptive only.
 MIN_OBSERVED_POINTS = 8
-#: Appended to every caveat: what the monthly counts measure.
-REPORTING_CAVEAT = (
-    "counts are of published, found reports (search over-represents 2016 and Westerners)"
-)
+#: Appended to every caveat by default: what the monthly counts measure (a case file's
+#: ``[caveats] reporting`` replaces it).
+REPORTING_CAVEAT = "counts are of published, found reports"
+
+
+def scale_of(unit: str) -> Scale:
+    """The :class:`Scale` of a canonical unit (unknown units are used as they are).
+
+    Examples
+    --------
+    >>> scale_of("km2")
+    Scale(divisor=10000.0, step='10,000 km2', suffix='10k_km2')
+    >>> scale_of("goats")
+    Scale(divisor=1.0, step='1 goats', suffix='x1')
+    """
+    return UNIT_SCALES.get(unit, Scale(1.0, f"1 {unit}", "x1"))
 
 
 def finding_row(**values: Any) -> dict[str, Any]:
@@ -85,7 +115,9 @@ def finding_frame(rows: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=FINDING_COLUMNS)
 
 
-def caveat(n_points: float | None, extra: Sequence[str] = ()) -> str:
+def caveat(
+    n_points: float | None, extra: Sequence[str] = (), reporting: str = REPORTING_CAVEAT
+) -> str:
     """The caveat of a finding: ``extra`` notes, a sparse-indicator warning, the reporting note.
 
     Examples
@@ -100,23 +132,8 @@ def caveat(n_points: float | None, extra: Sequence[str] = ()) -> str:
             f"only {int(n_points)} observed indicator points (months between them are "
             "interpolated): treat as descriptive",
         )
-    notes.append(REPORTING_CAVEAT)
+    notes.append(reporting)
     return "; ".join(notes)
-
-
-def scaled(panel: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``panel`` with the :data:`SCALES` columns added where their source exists.
-
-    Examples
-    --------
-    >>> scaled(pd.DataFrame({"territory": [90_800.0]}))["territory_10k_km2"].tolist()
-    [9.08]
-    """
-    out = panel.copy()
-    for col, (name, divisor, _) in SCALES.items():
-        if col in out.columns:
-            out[name] = out[col] / divisor
-    return out
 
 
 def indicator_window(

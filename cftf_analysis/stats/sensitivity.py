@@ -18,8 +18,8 @@ import pandas as pd
 from cftf_analysis.errors import AnalysisError, ArgumentError
 from cftf_analysis.options import Vary, allowed_values, check_fraction, check_int
 from cftf_analysis.panel import (
-    DEFAULT_SERIES,
     SeriesSpec,
+    default_series,
     indicator_points,
     interpolate,
     monthly_panel,
@@ -277,7 +277,10 @@ def sensitivity(
     check_fraction(alpha, "alpha")
     rng = as_generator(seed)
     sampler = PanelSampler(
-        reports, indicators, DEFAULT_SERIES if series is None else series, **panel_kwargs
+        reports,
+        indicators,
+        default_series(indicators) if series is None else series,
+        **panel_kwargs,
     )
     observed = _check_result(analysis(sampler.observed))
     frames, failed = [], 0

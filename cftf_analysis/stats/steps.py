@@ -22,14 +22,7 @@ from cftf_analysis.stats.battery import BatteryContext, StepResult, register_ste
 from cftf_analysis.stats.changepoints import change_points
 from cftf_analysis.stats.countmodel import fit_count_model
 from cftf_analysis.stats.crosscorr import cross_correlation
-from cftf_analysis.stats.findings import (
-    SCALES,
-    caveat,
-    finding_frame,
-    finding_row,
-    indicator_window,
-    scaled,
-)
+from cftf_analysis.stats.findings import finding_frame, finding_row, indicator_window
 from cftf_analysis.stats.granger import granger_both_ways
 from cftf_analysis.stats.interrupted import event_effect
 from cftf_analysis.stats.motives import motive_share_trend
@@ -46,6 +39,10 @@ __all__ = [
     "SensitivityStep",
     "count_model_analysis",
 ]
+
+
+def _spec(info) -> dict:
+    return {"indicator": info.indicator, "scope": info.scope, "producer": info.producer}
 
 
 def _indicator(indicator: str | None) -> str:
@@ -86,7 +83,7 @@ class CrossCorrelationStep:
             p_adjusted=peak["p_adjusted"],
             n_obs=int(peak["n_obs"]),
             n_observed_points=n_points,
-            caveat=caveat(n_points, ["lag chosen as the largest |r| of lags 0..max_lag"]),
+            caveat=ctx.caveat(n_points, ["lag chosen as the largest |r| of lags 0..max_lag"]),
         )
         return StepResult(rows=finding_frame([row]), table=ccf.assign(indicator=ind))
 
@@ -117,7 +114,7 @@ class GrangerStep:
                 p_value=g["p_value"],
                 n_obs=int(g["n_obs"]),
                 n_observed_points=n_points,
-                caveat=caveat(n_points, ["estimate is the F statistic"]),
+                caveat=ctx.caveat(n_points, ["estimate is the F statistic"]),
             )
             for _, g in gr[gr["test"] == "ssr_f"].iterrows()
         ]
@@ -132,7 +129,7 @@ def _errors_text(fit: pd.Series) -> str:
 
 
 def _fit_count(ctx: BatteryContext, ind: str):
-    scaled_name, _, _ = SCALES[ind]
+    scaled_name = ctx.scaled_column(ind)
     window = ctx.window(ind, ctx.exposure)
     model = fit_count_model(
         window,
@@ -157,7 +154,7 @@ class CountModelStep:
         ind = _indicator(indicator)
         n_points = ctx.n_points(ind)
         model, scaled_name = _fit_count(ctx, ind)
-        step = SCALES[ind][2]
+        step = ctx.scale(ind).step
         tidy = model.tidy()
         term = tidy[tidy["term"].str.startswith(scaled_name)].iloc[0]
         fit = model.fit_stats().iloc[0]
@@ -172,7 +169,7 @@ class CountModelStep:
             p_value=term["p_value"],
             n_obs=int(fit["n_obs"]),
             n_observed_points=n_points,
-            caveat=caveat(
+            caveat=ctx.caveat(
                 n_points,
                 ["offset: log of articles covering the group"]
                 if ctx.exposure
@@ -183,21 +180,29 @@ class CountModelStep:
 
 
 def count_model_analysis(
-    indicator: str, lag: int, counts: str = "n_reports", exposure: str | None = None
+    indicator: str,
+    lag: int,
+    counts: str = "n_reports",
+    exposure: str | None = None,
+    *,
+    divisor: float = 1.0,
 ):
     """The count model's rate ratio as a ``panel -> DataFrame`` analysis for :func:`sensitivity`.
+
+    The covariate is ``panel[indicator] / divisor``.
 
     Examples
     --------
     >>> import cftf_analysis as cftf
     >>> panel = cftf.monthly_panel(cftf.load_reports(), cftf.load_indicators())
-    >>> count_model_analysis("territory", 0)(panel)["finding"].tolist()
+    >>> count_model_analysis("territory", 0, divisor=1e4)(panel)["finding"].tolist()
     ['territory_irr']
     """
-    scaled_name, _, _ = SCALES[indicator]
+    scaled_name = f"{indicator}_scaled"
 
     def analysis(panel: pd.DataFrame) -> pd.DataFrame:
-        window = indicator_window(scaled(panel), indicator, exposure)
+        panel = panel.assign(**{scaled_name: panel[indicator] / divisor})
+        window = indicator_window(panel, indicator, exposure)
         fit = fit_count_model(
             window, counts=counts, covariates=[scaled_name], lags=(lag,), exposure=exposure
         )
@@ -233,9 +238,12 @@ class SensitivityStep:
         n_points = ctx.n_points(ind)
         model, _ = _fit_count(ctx, ind)
         res = sensitivity(
-            count_model_analysis(ind, opts.count_lag, opts.counts, ctx.exposure),
+            count_model_analysis(
+                ind, opts.count_lag, opts.counts, ctx.exposure, divisor=ctx.scale(ind).divisor
+            ),
             reports=ctx.reports,
             indicators=ctx.indicators,
+            series={name: _spec(info) for name, info in ctx.series.items()},
             n_draws=opts.n_draws,
             seed=opts.seed,
             alpha=opts.alpha,
@@ -243,7 +251,8 @@ class SensitivityStep:
         )
         s = res.summary.iloc[0]
         row = finding_row(
-            finding=f"sensitivity: rate ratio per {SCALES[ind][2]} of {ind} across plausible data",
+            finding=f"sensitivity: rate ratio per {ctx.scale(ind).step} of {ind} "
+            "across plausible data",
             method=f"{int(s['n_draws'])} draws of dates and ranged figures; median, 95% range",
             indicator=ind,
             lag=opts.count_lag,
@@ -252,7 +261,7 @@ class SensitivityStep:
             ci_high=s["estimate_q975"],
             n_obs=model.n_obs,
             n_observed_points=n_points,
-            caveat=caveat(
+            caveat=ctx.caveat(
                 n_points, [f"{s['share_significant']:.0%} of draws had p < {opts.alpha:g}"]
             ),
         )
@@ -285,12 +294,14 @@ class ChangePointStep:
                 finding="change point in report counts at "
                 f"{pd.Timestamp(seg['start'].iloc[i]):%Y-%m}",
                 estimate=seg["mean"].iloc[i] / seg["mean"].iloc[i - 1],
-                caveat=caveat(None, ["estimate is the ratio of segment means"]),
+                caveat=ctx.caveat(None, ["estimate is the ratio of segment means"]),
                 **common,
             )
             for i in range(1, len(seg))
         ] or [
-            finding_row(finding="no change point in report counts", caveat=caveat(None), **common)
+            finding_row(
+                finding="no change point in report counts", caveat=ctx.caveat(None), **common
+            )
         ]
         return StepResult(rows=finding_frame(rows), table=seg, models={self.name: cp})
 
@@ -313,8 +324,17 @@ class EventEffectStep:
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
         events, series = ctx.events, ctx.counts_series()
         if events is None or events.empty:
-            return StepResult()
+            return StepResult(
+                errors=(
+                    f"{self.label}: no events were given, so no {self.category} event was "
+                    "tested (an interrupted time series needs dated events)",
+                )
+            )
         chosen = events[events["category"] == self.category].copy()
+        if chosen.empty:
+            return StepResult(
+                errors=(f"{self.label}: the events include no {self.category} event to test",)
+            )
         chosen["month"] = chosen["date_start"].dt.to_period("M").dt.to_timestamp()
         frames, errors = [], []
         for month, group in chosen.groupby("month", sort=True):
@@ -343,7 +363,7 @@ class EventEffectStep:
                 p_value=e["p_value"],
                 p_adjusted=e["p_adjusted"],
                 n_obs=int(e["n_obs"]),
-                caveat=caveat(
+                caveat=ctx.caveat(
                     None,
                     [
                         f"Holm-adjusted across {self.category}-event months; other events "
@@ -365,11 +385,14 @@ class MotiveTrendStep:
     per_indicator: bool = False
     table_name: str | None = "motive_trends"
     motive: str = "financial"
-    against: tuple[str, ...] = ("time", "revenue_total")
+    #: What the share is regressed on: ``"time"`` and panel series; None: time and
+    #: every series measured in money per month.
+    against: tuple[str, ...] | None = None
 
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
         rows, frames, errors = [], [], []
-        for against in self.against:
+        against_all = ("time", *ctx.money_series()) if self.against is None else self.against
+        for against in against_all:
             try:
                 with warnings.catch_warnings():
                     # reports outside the indicator's months are left out; n_obs says so
@@ -393,7 +416,7 @@ class MotiveTrendStep:
                     ci_high=slope["odds_ratio_high"],
                     p_value=slope["p_value"],
                     n_obs=int(slope["n_obs"]),
-                    caveat=caveat(
+                    caveat=ctx.caveat(
                         None, [f"{int(slope['n_citing'])} reports cite it; flags are lower bounds"]
                     ),
                 )

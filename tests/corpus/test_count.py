@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from cftf_analysis.corpus import (
+    CORPUS_SUMMARY_COLUMNS,
     COUNT_COLUMNS,
-    SUMMARY_COLUMNS,
     UndatedRowsWarning,
     corpus_summary,
     count_corpus,
@@ -192,7 +192,7 @@ def test_undated_rows_are_reported_never_dropped_silently(engine: str) -> None:
         counts = count_corpus(frame, engine=engine)
     assert as_tuples(counts) == [("2015-01-01", 1, 1, 0)]
     summary = corpus_summary(counts)
-    assert tuple(summary.columns) == SUMMARY_COLUMNS
+    assert tuple(summary.columns) == CORPUS_SUMMARY_COLUMNS
     got = summary.iloc[0]
     assert (got.n_rows, got.n_undated, got.n_undated_topic, got.n_undated_defection) == (
         4,

@@ -18,10 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cftf_analysis.case import read_case_file
+from cftf_analysis.config import BUNDLED_CASE_FILE
 from cftf_analysis.corpus import (
-    DEFAULT_DEFECTION_TERMS,
-    DEFAULT_TOPIC_TERMS,
     UndatedRowsWarning,
+    case_terms,
     corpus_summary,
     count_corpus,
     term_pattern,
@@ -29,6 +30,9 @@ from cftf_analysis.corpus import (
 from tests.corpus.test_dates import REJECTED, python_utc_date
 from tests.corpus.test_reference import reference_counts
 from tests.corpus.test_terms import CASES
+
+#: The bundled case's corpus terms (its group names and the generic defection words).
+DEFAULT_TOPIC_TERMS, DEFAULT_DEFECTION_TERMS = case_terms(read_case_file(BUNDLED_CASE_FILE))
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 

@@ -13,13 +13,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from cftf_analysis.case import read_case_file
+from cftf_analysis.config import BUNDLED_CASE_FILE
 from cftf_analysis.corpus import (
-    DEFAULT_DEFECTION_TERMS,
-    DEFAULT_TOPIC_TERMS,
     Term,
+    case_terms,
     term_pattern,
 )
 from cftf_analysis.errors import ArgumentError
+
+#: The bundled case's corpus terms (its group names and the generic defection words).
+DEFAULT_TOPIC_TERMS, DEFAULT_DEFECTION_TERMS = case_terms(read_case_file(BUNDLED_CASE_FILE))
 
 D = DEFAULT_DEFECTION_TERMS
 T = DEFAULT_TOPIC_TERMS

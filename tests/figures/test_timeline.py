@@ -79,17 +79,17 @@ def test_indicator_band_only_for_ranges(ax):
 
 def test_timeline_figure(panel, reports, events):
     fig = figures.timeline_figure(
-        panel, reports=reports, events=events, event_ids=figures.BUNDLED_MAJOR_EVENTS
+        panel, reports=reports, events=events, event_ids=cftf.load_case().major_events
     )
     assert isinstance(fig, Figure)
     assert [a.get_label() for a in fig.axes] == [
         "events", "reports", "revenue_total", "territory", "key",
     ]  # fmt: skip
-    key = timeline_events(events, event_ids=figures.BUNDLED_MAJOR_EVENTS, end="2018-12-31")
+    key = timeline_events(events, event_ids=cftf.load_case().major_events, end="2018-12-31")
     strip = fig.axes[0]
     assert sorted(int(t.get_text()) for t in strip.texts) == key["number"].tolist()
     assert fig.get_figwidth() == pytest.approx(6.5)
-    assert any("IHS Conflict Monitor" in t.get_text() for t in fig.texts)
+    assert any(t.get_text().startswith("Sources:") for t in fig.texts)
     # markers only where a figure was reported, in the stacked panel too
     territory = fig.axes[3]
     n_marked = sum(len(a.get_xdata()) for a in territory.lines if a.get_gid())

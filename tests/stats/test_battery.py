@@ -19,7 +19,7 @@ from cftf_analysis.stats.battery import (
     unregister_step,
 )
 from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
-from cftf_analysis.stats.findings import SCALES, caveat, finding_frame, finding_row
+from cftf_analysis.stats.findings import caveat, finding_frame, finding_row, scale_of
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,8 @@ def test_ccf_row_is_the_direct_computation(battery):
 
 def test_count_model_row_is_the_direct_fit(battery):
     panel = battery.panel
-    name, divisor, _ = SCALES["revenue_total"]
+    scale = scale_of("USD per month")
+    name, divisor = f"revenue_total_{scale.suffix}", scale.divisor
     window = panel[panel["revenue_total"].notna()].reset_index(drop=True)
     window = window.assign(**{name: window["revenue_total"] / divisor})
     fit = cftf.fit_count_model(window, counts="n_reports", covariates=[name], lags=(0,))

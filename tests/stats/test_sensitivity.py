@@ -8,7 +8,7 @@ import pytest
 
 import cftf_analysis as cftf
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.panel import DEFAULT_SERIES, series_rows
+from cftf_analysis.panel import default_series, series_rows
 from cftf_analysis.stats.sensitivity import (
     DRAW_COLUMNS,
     SENSITIVITY_COLUMNS,
@@ -39,10 +39,10 @@ def mean_reports(panel: pd.DataFrame) -> pd.DataFrame:
 
 def test_sampler_equals_monthly_panel_on_the_same_draws(data):
     reports, indicators = data
-    sampler = PanelSampler(reports, indicators, DEFAULT_SERIES)
+    sampler = PanelSampler(reports, indicators, default_series(indicators))
     fast = sampler.draw(np.random.default_rng(7), dates=True, values=True)
     rng = np.random.default_rng(7)
-    rows = pd.concat([series_rows(indicators, s) for s in DEFAULT_SERIES.values()])
+    rows = pd.concat([series_rows(indicators, s) for s in default_series(indicators).values()])
     slow = cftf.monthly_panel(
         draw_report_dates(reports, rng),
         draw_indicators(rows, rng),
