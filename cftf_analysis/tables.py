@@ -278,7 +278,9 @@ def motive_shares(
     out["n_citing"] = out["n_citing"].astype("int64")
     out["share"] = out["share"].astype("float64")
     out["ci_low"], out["ci_high"] = wilson_interval(out["n_citing"], out["n_reports"], level)
-    return out[MOTIVE_SHARE_COLUMNS]
+    out = out[MOTIVE_SHARE_COLUMNS]
+    out.attrs["conf_level"] = level
+    return out
 
 
 def wilson_interval(
@@ -396,10 +398,10 @@ _PARENTHESES = re.compile(r"\s*\([^()]*\)")
 _CLAUSE = re.compile(r"\s*(?:;|, incl\.|: )")
 
 
-def _short_label(text: str, max_chars: int) -> str:
+def _short_label(text: str, max_chars: int | None) -> str:
     """First clause of an event description without asides, cut at a word boundary."""
     head = _CLAUSE.split(_PARENTHESES.sub("", str(text)), maxsplit=1)[0].strip().rstrip(",.")
-    if len(head) <= max_chars:
+    if max_chars is None or len(head) <= max_chars:
         return head
     cut = head[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:-")
     return cut + "…"
@@ -412,7 +414,7 @@ def timeline_events(
     event_ids: Sequence[str] = (),
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
-    max_chars: int = 60,
+    max_chars: int | None = 60,
 ) -> pd.DataFrame:
     """Choose, number and label the dated events drawn on a timeline.
 
@@ -429,7 +431,9 @@ def timeline_events(
     start, end
         Only events whose date midpoint falls in ``[start, end]``.
     max_chars
-        Longest short label; longer descriptions are cut at a word boundary.
+        Longest short label; longer first clauses are cut at a word boundary
+        and end in "…". None keeps the whole first clause (the timeline does,
+        and wraps it instead).
 
     Returns
     -------
@@ -437,8 +441,8 @@ def timeline_events(
         One row per chosen event in date order, columns :data:`EVENT_KEY_COLUMNS`:
         ``number`` (1, 2, ... in date order), ``event_id``, ``date`` (midpoint
         of the event's date interval), ``date_text`` (as written in the data),
-        ``category`` and ``label`` (the first clause of the description, at
-        most ``max_chars`` characters).
+        ``category`` and ``label`` (the first clause of the description
+        without parenthesised asides, at most ``max_chars`` characters).
 
     Examples
     --------
@@ -453,7 +457,7 @@ def timeline_events(
     unknown = set(event_ids) - set(events["event_id"].astype(str))
     if unknown:
         raise ArgumentError(f"unknown event id(s): {', '.join(sorted(unknown))}")
-    if max_chars < 8:
+    if max_chars is not None and max_chars < 8:
         raise ArgumentError(f"max_chars must be at least 8, got {max_chars}")
     date = events["date_start"] + (events["date_end"] - events["date_start"]) / 2
     keep = events["category"].astype(str).isin(list(categories)) | events["event_id"].astype(

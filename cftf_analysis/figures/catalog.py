@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cftf_analysis.errors import ArgumentError
-from cftf_analysis.figures.changepoints import plot_change_points
+from cftf_analysis.figures.changepoints import edge_breaks, plot_change_points
 from cftf_analysis.figures.crosscorr import cross_correlation_figure
 from cftf_analysis.figures.effects import plot_rate_ratios
 from cftf_analysis.figures.motives import plot_motive_shares
@@ -46,14 +46,20 @@ from cftf_analysis.figures.theme import (
 )
 from cftf_analysis.figures.timeline import BUNDLED_MAJOR_EVENTS, timeline_figure
 from cftf_analysis.stats.battery import Battery
-from cftf_analysis.tables import motive_shares
+from cftf_analysis.tables import lagged_pairs, motive_shares
 
 __all__ = ["FIGURES", "FigureRecord", "FigureSpec", "make_figure", "render_figures"]
 
 _LABELS = {
-    "revenue_usd10m_lag0": "Revenue (per USD 10M/month)",
+    "revenue_usd10m_lag0": "Revenue (per USD 10 million a month)",
     "territory_10k_km2_lag0": "Territory (per 10,000 km²)",
 }
+#: Level of the intervals of the battery's cross-correlations and count models
+#: (the steps call ``cross_correlation`` and ``CountModelResult.tidy`` with their
+#: default ``conf_level``; tests recompute the intervals at this level).
+CONF_LEVEL = 0.95
+#: How the cross-correlation step adjusts its p-values across lags.
+CCF_ADJUSTMENT = "Holm-adjusted"
 
 
 @dataclass
@@ -84,6 +90,18 @@ def _peak_rows(battery: Battery) -> pd.DataFrame:
     return battery["ccf"].rows.set_index("indicator")
 
 
+def _name(indicator: str) -> str:
+    return indicator.replace("_", " ")
+
+
+def _points(n_reported: int, n_derived: int) -> str:
+    """``5 reported figures and 1 derived from a reported change`` (as the legends count them)."""
+    text = f"{n_reported} reported figure{'s' if n_reported != 1 else ''}"
+    if n_derived:
+        text += f" and {n_derived} derived from a reported change"
+    return text
+
+
 def _timeline(battery: Battery) -> tuple[Figure, str]:
     panel, events = battery.panel, battery.events
     known = (
@@ -94,8 +112,9 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
     fig = timeline_figure(panel, reports=battery.reports, events=events, event_ids=known)
     peak = panel.loc[panel["n_reports"].idxmax()]
     parts = [
-        f"Monthly defection reports (bars; whiskers: the range imprecise dates allow) peak at "
-        f"{peak['n_reports']:.1f} in {peak['month']:%B %Y}"
+        "Monthly defection reports (bars; a report dated only to a span is spread over its "
+        "months, so counts can be fractional; whiskers: from the reports certainly to those "
+        f"possibly in the month) peak at {peak['n_reports']:.1f} in {peak['month']:%B %Y}"
     ]
     for name, scale, unit in (
         ("revenue_total", 1e6, "USD million a month"),
@@ -104,58 +123,89 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
         obs = panel[panel[f"{name}_observed"]]
         if len(obs) >= 2:
             first, last = obs.iloc[0], obs.iloc[-1]
+            n_derived = int(obs[f"{name}_derived"].fillna(False).sum())
             parts.append(
                 f"IHS {name.split('_')[0]} goes from {first[name] / scale:.0f} to "
                 f"{last[name] / scale:.0f} {unit} ({first['month']:%b %Y}-{last['month']:%b %Y}, "
-                f"{len(obs)} reported points)"
+                f"{_points(len(obs) - n_derived, n_derived)})"
             )
-    return fig, "; ".join(parts) + "; numbered lines are dated finance and military events."
+    shown = [ax for ax in fig.axes if ax.get_label() == "events"]
+    n_events = len(shown[0].texts) if shown else 0
+    tail = (
+        f"; the {n_events} numbered lines are dated events, listed in the key."
+        if n_events
+        else "."
+    )
+    return fig, "; ".join(parts) + tail
 
 
 def _ccf(battery: Battery) -> tuple[Figure, str]:
     ccf = battery["ccf"].table
-    tables = {ind: g.drop(columns="indicator") for ind, g in ccf.groupby("indicator")}
-    fig = cross_correlation_figure(tables)
+    tables = {ind: g.drop(columns="indicator") for ind, g in ccf.groupby("indicator", sort=False)}
+    alpha = battery.options.alpha
+    fig = cross_correlation_figure(
+        tables, alpha=alpha, conf_level=CONF_LEVEL, adjustment=CCF_ADJUSTMENT
+    )
     peaks = _peak_rows(battery)
-    text = ", ".join(
-        f"{ind.replace('_', ' ')} at lag {int(r['lag'])} (r = {r['estimate']:.2f}, "
-        f"Holm-adjusted p = {r['p_adjusted']:.2f}, {int(r['n_observed_points'])} reported points)"
+    n_lags = ccf.groupby("indicator")["lag"].size().max()
+    found = "; ".join(
+        f"{_name(ind)} at lag {int(r['lag'])} (r = {r['estimate']:.2f}, {CCF_ADJUSTMENT} "
+        f"p = {r['p_adjusted']:.2f}, {int(r['n_observed_points'])} reported points): a falling "
+        f"{_name(ind)} went with {'fewer' if r['estimate'] > 0 else 'more'} reports"
         for ind, r in peaks.iterrows()
     )
     return fig, (
         "Cross-correlation of each prewhitened indicator with monthly reports (positive lag: "
-        f"the indicator leads); the strongest leading lags are {text}."
+        f"the indicator leads; bars: {CONF_LEVEL:.0%} intervals for each lag on its own; black "
+        f"markers: {CCF_ADJUSTMENT} p < {alpha:g} across the {n_lags} lags, grey: p < {alpha:g} "
+        "at that lag alone). A negative r at a positive lag means a falling indicator was "
+        "followed by more reports, which is what the question expects of falling money; a "
+        f"positive r, by fewer. The strongest lags are {found}."
     )
 
 
 def _scatter(battery: Battery) -> tuple[Figure, str]:
     peaks = _peak_rows(battery)
-    fig, axes = plt.subplots(1, len(peaks), figsize=(PAGE_WIDTH, 3.4), layout="constrained")
+    fig, axes = plt.subplots(1, len(peaks), figsize=(PAGE_WIDTH, 3.8), layout="constrained")
     axes = [axes] if len(peaks) == 1 else list(axes)
     notes = []
     for ax, (ind, row) in zip(axes, peaks.iterrows(), strict=True):
         lag = int(row["lag"])
         plot_lagged_scatter(battery.panel, x=ind, lag=lag, ax=ax)
-        n_obs = int(battery.panel[f"{ind}_observed"].sum())
-        notes.append(f"{ind.replace('_', ' ')} {lag} months earlier ({n_obs} reported months)")
+        pairs = lagged_pairs(battery.panel, x=ind, lag=lag)
+        n_derived = int((pairs["x_observed"] & pairs["x_derived"]).sum())
+        n_reported = int(pairs["x_observed"].sum()) - n_derived
+        when = f"{lag} months earlier" if lag else "in the same month"
+        notes.append(f"{_name(ind)} {when} ({_points(n_reported, n_derived)})")
     add_source(fig, SOURCE_ALL)
     return fig, (
-        "Monthly reports against " + " and ".join(notes) + " at the cross-correlation's "
-        "strongest lag; filled markers are months with a reported figure, open ones interpolated."
+        "Monthly reports against " + " and ".join(notes) + ", at the lag where the "
+        "cross-correlation is strongest; filled markers are months with a reported figure, "
+        "labelled with that month (t), open circles months the panel interpolated (not "
+        "independent observations). Counts are fractional where a report dated only to a "
+        "span is spread over its months."
     )
 
 
 def _motives(battery: Battery) -> tuple[Figure, str]:
     reports = battery.reports
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6), layout="constrained")
-    plot_motive_shares(motive_shares(reports), ax=ax)
+    shares = motive_shares(reports, conf_level=CONF_LEVEL)
+    min_reports = 5
+    plot_motive_shares(shares, min_reports=min_reports, ax=ax)
     add_source(fig, SOURCE_REPORTS)
     share = reports.filter(like="motive_").mean()
+    drawn = shares[(shares["motive"] == "financial") & (shares["n_reports"] >= min_reports)]
+    widest = drawn.loc[(drawn["ci_high"] - drawn["ci_low"]).idxmax()]
     return fig, (
-        "Quarterly share of reports citing each motive (drawn for quarters with at least five "
-        f"reports); over all reports violence is cited in {share['motive_violence']:.0%}, "
-        f"ideology in {share['motive_ideology']:.0%} and financial motives in "
-        f"{share['motive_financial']:.0%} (flags are lower bounds)."
+        "Quarterly share of reports citing each motive (drawn for quarters with at least "
+        f"{min_reports} reports; the financial share, the one the question is about, on top "
+        f"with its {CONF_LEVEL:.0%} Wilson interval); over all reports violence is cited in "
+        f"{share['motive_violence']:.0%}, ideology in {share['motive_ideology']:.0%} and "
+        f"financial motives in {share['motive_financial']:.0%} (flags are lower bounds). With "
+        f"{drawn['n_reports'].min()}-{drawn['n_reports'].max()} reports a quarter the intervals "
+        f"are wide: {widest['n_citing']} of {widest['n_reports']} reports citing money is "
+        f"compatible with a share from {widest['ci_low']:.0%} to {widest['ci_high']:.0%}."
     )
 
 
@@ -168,21 +218,29 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     )
     plot_change_points(series, cp.segments, test=cp.test, ylabel=ylabel, ax=ax)
     add_source(fig, SOURCE_REPORTS)
-    seg = cp.segments
+    seg = cp.segments.sort_values("segment")
+    edges = edge_breaks(seg)
+    starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
+    inner = ", ".join(f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if not e)
+    outer = " and ".join(f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if e)
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
-    starts = ", ".join(f"{pd.Timestamp(s):%b %Y}" for s in seg["start"].iloc[1:])
     p = float(cp.test["p_value"].iloc[0])
-    return fig, (
-        f"Optimal Poisson segmentation of monthly reports: breaks at {starts or 'none'} with "
-        f"segment means {means} reports a month (permutation p = {p:.3f})."
-    )
+    text = f"Optimal Poisson segmentation of monthly reports (permutation p = {p:.3f}): "
+    text += f"breaks at {inner}" if inner else "no break inside the collection"
+    if outer:
+        text += (
+            f"; the breaks at {outer} (grey, dash-dot) bound edge segments whose level is below "
+            "every interior segment's, where the collection starts or thins out rather than, "
+            "necessarily, where reporting changed"
+        )
+    return fig, f"{text}; segment means {means} reports a month."
 
 
 def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
     count_models = battery["count_model"].models
     tidy = pd.concat(
         [
-            m.tidy().assign(
+            m.tidy(conf_level=CONF_LEVEL).assign(
                 term=lambda d, ind=ind: d["term"].where(
                     d["term"] != "trend", f"trend ({ind} model)"
                 )
@@ -191,25 +249,28 @@ def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
         ],
         ignore_index=True,
     )
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.0), layout="constrained")
-    labels = {
-        **_LABELS,
-        **{
-            f"trend ({i} model)": f"Trend per month ({i.split('_')[0]} model)"
-            for i in count_models
-        },
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.2), layout="constrained")
+    trends = {f"trend ({i} model)": f"Per month ({i.split('_')[0]} model)" for i in count_models}
+    covariates = [t for t in tidy["term"] if t != "intercept" and t not in trends]
+    labels = {**_LABELS, **trends}
+    groups = {
+        "Indicators (one model each)": covariates,
+        "Linear trend (adjustment)": list(trends),
     }
-    plot_rate_ratios(tidy, labels=labels, ax=ax)
+    plot_rate_ratios(tidy, labels=labels, groups=groups, conf_level=CONF_LEVEL, ax=ax)
     add_source(fig, SOURCE_ALL)
     covs = tidy[tidy["term"].isin(_LABELS)]
     text = "; ".join(
         f"{_LABELS[r['term']].split(' (')[0].lower()} {r['irr']:.2f} [{r['irr_low']:.2f}, "
-        f"{r['irr_high']:.2f}]"
+        f"{r['irr_high']:.2f}] {_LABELS[r['term']].split(' (')[1].rstrip(')')}"
         for _, r in covs.iterrows()
     )
     return fig, (
-        "Rate ratios of monthly reports from Poisson GLMs with a linear trend and "
-        f"quasi-likelihood 95% intervals, one model per indicator: {text}."
+        "Rate ratios of monthly reports (the factor by which the expected number of reports a "
+        "month changes per step of the indicator) from Poisson GLMs with a linear trend and "
+        f"quasi-likelihood {CONF_LEVEL:.0%} intervals, one model per indicator: {text}. A "
+        "ratio below 1 means fewer reports where the indicator is higher; the trend rows are "
+        "the models' adjustment for time, not findings."
     )
 
 
@@ -217,18 +278,28 @@ def _sensitivity(battery: Battery) -> tuple[Figure, str]:
     results = battery["sensitivity"].models
     draws = pd.concat([r.draws for r in results.values()], ignore_index=True)
     observed = pd.concat([r.summary for r in results.values()], ignore_index=True)
-    labels = {f"{ind}_irr": f"{ind.split('_')[0].capitalize()} rate ratio" for ind in results}
-    fig = sensitivity_figure(draws, observed=observed, labels=labels)
-    text = "; ".join(
-        f"{row['finding'].split('_')[0]} {row['estimate_q025']:.2f}-{row['estimate_q975']:.2f} "
-        f"({row['share_significant']:.0%} of draws p < 0.05)"
-        for _, row in observed.iterrows()
-    )
+    units = {lab.split(" (")[0].lower(): lab for lab in _LABELS.values()}
+    labels = {}
+    for ind in results:
+        short = ind.split("_")[0]
+        unit = units.get(short, "").partition(" (")[2].rstrip(")")
+        labels[f"{ind}_irr"] = f"{short.capitalize()} rate ratio" + (f" ({unit})" if unit else "")
+    fig = sensitivity_figure(draws, observed=observed, labels=labels, middle=CONF_LEVEL)
+    parts = []
+    for _, row in observed.iterrows():
+        values = draws.loc[draws["finding"] == row["finding"], "estimate"].dropna()
+        parts.append(
+            f"{row['finding'].split('_')[0]} {row['estimate_q025']:.2f}-"
+            f"{row['estimate_q975']:.2f} (all draws {values.min():.2f}-{values.max():.2f}; "
+            f"{row['share_significant']:.0%} with p < {row['alpha']:g}; as given "
+            f"{row['observed_estimate']:.2f})"
+        )
     n = int(observed["n_draws"].iloc[0])
     return fig, (
         f"Across {n} plausible datasets (report dates drawn within their intervals, ranged "
-        f"figures within low/high) the rate ratios range {text}; the marker is the estimate "
-        "on the data as given."
+        f"figures within low/high), the middle {CONF_LEVEL:.0%} of the draws' rate ratios "
+        f"(shaded) lies in {'; '.join(parts)}; the black line is the estimate on the data as "
+        "given."
     )
 
 
