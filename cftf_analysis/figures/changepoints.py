@@ -93,8 +93,9 @@ def plot_change_points(
     -----
     Each break's month is written at the top of its line, on the side with
     room for it: to the right unless the next break is too close, else to
-    the left. When neither side has room (breaks a month apart on a narrow
-    axes) it goes right, one row lower, on a white box drawn over the lines.
+    the left; when neither side has room it runs upright down its own line.
+    Only breaks a month apart on a narrow axes leave no room even for that:
+    the label's white box is then drawn over the neighbouring line.
 
     Examples
     --------
@@ -195,27 +196,33 @@ def _label_breaks(ax: Axes, starts: list, edges: list[bool], index: pd.DatetimeI
         after = days[i + 1] - day if i + 1 < len(days) else np.inf
         before = day - days[i - 1] if i > 0 else np.inf
         room_left = before - (need if i > 0 and _on_right(occupied, days[i - 1]) else 0.0)
+        rotation = 0
         if after >= need:
             side, span = "right", (day, day + need)
         elif room_left >= need:
             side, span = "left", (day - need, day)
         else:
-            side, span = "right", (day, day + need)
+            # no room either side: the label runs down its own line, turned upright
+            side, span, rotation = "right", (day, day + need * UPRIGHT_SHARE), 90
         row = 0
-        while any(a < span[1] and span[0] < b and r == row for a, b, r in occupied):
+        while rotation == 0 and any(
+            a < span[1] and span[0] < b and r == row for a, b, r in occupied
+        ):
             row += 1
         occupied.append((*span, row))
-        text = pd.Timestamp(start).strftime("%Y-%m")
         ax.annotate(
-            text,
+            pd.Timestamp(start).strftime("%Y-%m"),
             (start, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=((2 if side == "right" else -2), -2 - 8 * row),
             textcoords="offset points",
             ha="left" if side == "right" else "right",
             va="top",
+            rotation=rotation,
             fontsize=6.5,
             color=EDGE_COLOR if edges[i] else "black",
+            # over the lines: where breaks are a month apart, the label's white
+            # box interrupts the next line rather than the line crossing the text
             zorder=5,
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4},
             gid="break-label",
@@ -224,6 +231,8 @@ def _label_breaks(ax: Axes, starts: list, edges: list[bool], index: pd.DatetimeI
 
 #: Width of a ``YYYY-MM`` label at 6.5 pt, points (7 characters).
 LABEL_PT = 7 * 0.62 * 6.5
+#: Width of an upright label as a share of a level one's.
+UPRIGHT_SHARE = 0.35
 
 
 def _on_right(occupied: list[tuple[float, float, int]], day: float) -> bool:
