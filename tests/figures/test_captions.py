@@ -137,7 +137,7 @@ def test_change_points_caption(battery):
     means = seg["mean"].to_numpy()
     floor = means[1:-1].min()
     starts = pd.to_datetime(seg["start"]).iloc[1:].tolist()
-    is_edge = [i == 0 and means[0] < floor or i == len(starts) - 1 and means[-1] < floor
+    is_edge = [(i == 0 and means[0] < floor) or (i == len(starts) - 1 and means[-1] < floor)
                for i in range(len(starts))]  # fmt: skip
     expected = [f"{float(cp.test['p_value'].iloc[0]):.3f}"]
     expected += [f"{s:%Y}" for s, e in zip(starts, is_edge, strict=True) if not e]

@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 import cftf_analysis as cftf
 from cftf_analysis import figures
 from cftf_analysis.errors import ArgumentError
-from cftf_analysis.tables import report_count_spread, timeline_events
 from cftf_analysis.figures._events import spread_positions
+from cftf_analysis.tables import report_count_spread, timeline_events
 from tests.figures.helpers import boxes_overlap, by_gid, mid_month, render
 
 # --- axes-level functions draw on the given Axes and return it ----------------------
