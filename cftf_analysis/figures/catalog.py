@@ -102,6 +102,11 @@ def _points(n_reported: int, n_derived: int) -> str:
     return text
 
 
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def _timeline(battery: Battery) -> tuple[Figure, str]:
     panel, events = battery.panel, battery.events
     known = (
@@ -221,8 +226,8 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     seg = cp.segments.sort_values("segment")
     edges = edge_breaks(seg)
     starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
-    inner = ", ".join(f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if not e)
-    outer = " and ".join(f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if e)
+    inner = _and([f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if not e])
+    outer = _and([f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if e])
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
     p = float(cp.test["p_value"].iloc[0])
     text = f"Optimal Poisson segmentation of monthly reports (permutation p = {p:.3f}): "

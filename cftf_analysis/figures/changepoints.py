@@ -35,7 +35,7 @@ def edge_breaks(segments: pd.DataFrame) -> list[bool]:
 
     Examples
     --------
-    >>> segs = pd.DataFrame({"segment": [1, 2, 3, 4], "mean": [0.2, 3.0, 8.0, 2.5]})
+    >>> segs = pd.DataFrame({"segment": [1, 2, 3, 4], "mean": [0.2, 3.0, 8.0, 4.0]})
     >>> edge_breaks(segs)
     [True, False, False]
     """

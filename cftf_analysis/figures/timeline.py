@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from cftf_analysis.errors import ArgumentError
 from cftf_analysis.figures._common import (
@@ -121,6 +122,7 @@ def plot_report_counts(
         ax.set_xlim(*month_limits(data["month"]))
         top = data["n_possible"].max() if "n_possible" in data.columns else data["n_reports"].max()
         ax.set_ylim(0, max(float(top), 1.0) * 1.3)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         format_year_axis(ax)
         ax.legend(loc="upper left")
     return ax
