@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from cftf_analysis.errors import ArgumentError, DataValidationError
-from cftf_analysis.options import DateBasis, Frequency, check_int, check_literal
+from cftf_analysis.options import (
+    DateBasis,
+    Frequency,
+    check_fraction,
+    check_int,
+    check_literal,
+)
 from cftf_analysis.panel import month_weights
 from cftf_analysis.vocab import MOTIVES
 
@@ -38,12 +44,15 @@ __all__ = [
     "motive_shares",
     "report_count_spread",
     "timeline_events",
+    "wilson_interval",
 ]
 
 #: Columns of :func:`report_count_spread`, in order.
 REPORT_SPREAD_COLUMNS: list[str] = ["month", "n_reports", "n_certain", "n_possible"]
 #: Columns of :func:`motive_shares`, in order.
-MOTIVE_SHARE_COLUMNS: list[str] = ["period", "motive", "n_reports", "n_citing", "share"]
+MOTIVE_SHARE_COLUMNS: list[str] = [
+    "period", "motive", "n_reports", "n_citing", "share", "ci_low", "ci_high",
+]  # fmt: skip
 #: Columns of :func:`lagged_pairs`, in order.
 LAGGED_PAIR_COLUMNS: list[str] = [
     "month_x", "month_y", "lag", "x", "y", "x_observed", "x_derived",
@@ -163,6 +172,7 @@ def motive_shares(
     *,
     freq: Frequency = "QS",
     motives: Sequence[str] = DEFAULT_MOTIVES,
+    conf_level: float = 0.95,
 ) -> pd.DataFrame:
     """Share of reports citing each motive, per calendar period.
 
@@ -177,6 +187,8 @@ def motive_shares(
     motives
         Motive names (see :data:`cftf_analysis.vocab.MOTIVES`); default
         :data:`DEFAULT_MOTIVES`.
+    conf_level
+        Level of the Wilson score interval of each share (default 0.95).
 
     Returns
     -------
@@ -189,7 +201,9 @@ def motive_shares(
         - ``n_reports`` (int): reports published in the period;
         - ``n_citing`` (int): of those, reports whose text cites the motive;
         - ``share`` (float): ``n_citing / n_reports``; missing (NaN) for a
-          period without reports, where no share exists.
+          period without reports, where no share exists;
+        - ``ci_low``, ``ci_high`` (float): Wilson score interval of ``share`` at
+          ``conf_level`` (NaN where ``share`` is).
 
     Notes
     -----
@@ -198,6 +212,24 @@ def motive_shares(
     uses), so counts are whole numbers. Every period from the first to the
     last report is listed, empty ones included. Motive flags are lower bounds
     (1 = cited in the text read, 0 = not seen), so shares are lower bounds too.
+
+    The Wilson score interval (Wilson 1927) for ``k`` of ``n`` reports, with
+    ``p = k / n`` and ``z`` the ``(1 + conf_level) / 2`` normal quantile, is
+
+    ``(p + z²/2n ± z * sqrt(p(1 - p)/n + z²/4n²)) / (1 + z²/n)``,
+
+    the interval of :func:`statsmodels.stats.proportion.proportion_confint`
+    with ``method="wilson"``. Unlike the Wald interval it stays inside [0, 1]
+    and does not collapse to a point at 0 or 100%, which matters here: a
+    quarter holds 5 to 17 reports, and 0 of 5 is compatible with a share of
+    up to 43%. It treats reports as independent draws, which they are not
+    quite (one outlet or one episode can yield several).
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and
+    statistical inference. *Journal of the American Statistical Association*
+    22(158), 209-212.
 
     Examples
     --------
@@ -208,8 +240,12 @@ def motive_shares(
     [2014, 2015, 2016, 2017, 2018]
     >>> int(shares.groupby("period")["n_reports"].first().sum()) == len(reports)
     True
+    >>> inside = (shares["ci_low"] <= shares["share"]) & (shares["share"] <= shares["ci_high"])
+    >>> bool(inside[shares["n_reports"] > 0].all())
+    True
     """
     check_literal(freq, Frequency, "freq")
+    level = check_fraction(conf_level, "conf_level")
     motives = list(motives)
     for m in motives:
         check_literal(m, MOTIVES, "motive")
@@ -237,11 +273,59 @@ def motive_shares(
         for motive, flag in zip(motives, flags, strict=True):
             citing = int(counts[flag].get(num, 0))
             rows.append((first_day, motive, n, citing, citing / n if n else np.nan))
-    out = pd.DataFrame(rows, columns=MOTIVE_SHARE_COLUMNS)
+    out = pd.DataFrame(rows, columns=MOTIVE_SHARE_COLUMNS[:5])
     out["n_reports"] = out["n_reports"].astype("int64")
     out["n_citing"] = out["n_citing"].astype("int64")
     out["share"] = out["share"].astype("float64")
+    out["ci_low"], out["ci_high"] = wilson_interval(out["n_citing"], out["n_reports"], level)
+    out = out[MOTIVE_SHARE_COLUMNS]
+    out.attrs["conf_level"] = level
     return out
+
+
+def wilson_interval(
+    k: pd.Series | np.ndarray, n: pd.Series | np.ndarray, conf_level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of the proportion ``k / n`` (NaN where ``n`` is 0).
+
+    Parameters
+    ----------
+    k, n
+        Successes and trials, same length.
+    conf_level
+        Confidence level, strictly between 0 and 1.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Lower and upper bounds, as floats.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval([0, 3], [5, 10])
+    >>> [round(float(v), 4) for v in (*low, *high)]
+    [0.0, 0.1078, 0.4345, 0.6032]
+    """
+    level = check_fraction(conf_level, "conf_level")
+    k = np.asarray(k, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    if k.shape != n.shape:
+        raise ArgumentError(f"k and n differ in shape: {k.shape} and {n.shape}")
+    if np.any(k < 0) or np.any(k > n):
+        raise ArgumentError("each k must be between 0 and its n")
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + level / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+        # exact at the ends: 0 of n has lower bound 0, n of n upper bound 1
+        low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+        high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+        low, high = np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+    return low, high
 
 
 def lagged_pairs(panel: pd.DataFrame, *, x: str, y: str = "n_reports", lag: int) -> pd.DataFrame:
@@ -314,10 +398,10 @@ _PARENTHESES = re.compile(r"\s*\([^()]*\)")
 _CLAUSE = re.compile(r"\s*(?:;|, incl\.|: )")
 
 
-def _short_label(text: str, max_chars: int) -> str:
+def _short_label(text: str, max_chars: int | None) -> str:
     """First clause of an event description without asides, cut at a word boundary."""
     head = _CLAUSE.split(_PARENTHESES.sub("", str(text)), maxsplit=1)[0].strip().rstrip(",.")
-    if len(head) <= max_chars:
+    if max_chars is None or len(head) <= max_chars:
         return head
     cut = head[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:-")
     return cut + "…"
@@ -330,7 +414,7 @@ def timeline_events(
     event_ids: Sequence[str] = (),
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
-    max_chars: int = 60,
+    max_chars: int | None = 60,
 ) -> pd.DataFrame:
     """Choose, number and label the dated events drawn on a timeline.
 
@@ -347,7 +431,9 @@ def timeline_events(
     start, end
         Only events whose date midpoint falls in ``[start, end]``.
     max_chars
-        Longest short label; longer descriptions are cut at a word boundary.
+        Longest short label; longer first clauses are cut at a word boundary
+        and end in "…". None keeps the whole first clause (the timeline does,
+        and wraps it instead).
 
     Returns
     -------
@@ -355,8 +441,8 @@ def timeline_events(
         One row per chosen event in date order, columns :data:`EVENT_KEY_COLUMNS`:
         ``number`` (1, 2, ... in date order), ``event_id``, ``date`` (midpoint
         of the event's date interval), ``date_text`` (as written in the data),
-        ``category`` and ``label`` (the first clause of the description, at
-        most ``max_chars`` characters).
+        ``category`` and ``label`` (the first clause of the description
+        without parenthesised asides, at most ``max_chars`` characters).
 
     Examples
     --------
@@ -371,7 +457,7 @@ def timeline_events(
     unknown = set(event_ids) - set(events["event_id"].astype(str))
     if unknown:
         raise ArgumentError(f"unknown event id(s): {', '.join(sorted(unknown))}")
-    if max_chars < 8:
+    if max_chars is not None and max_chars < 8:
         raise ArgumentError(f"max_chars must be at least 8, got {max_chars}")
     date = events["date_start"] + (events["date_end"] - events["date_start"]) / 2
     keep = events["category"].astype(str).isin(list(categories)) | events["event_id"].astype(

@@ -14,6 +14,16 @@ import pytest
 import cftf_analysis as cftf
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-baselines``: rewrite the stored figure images (tests/figures/baseline/)."""
+    parser.addoption(
+        "--update-baselines",
+        action="store_true",
+        default=False,
+        help="re-render the report figures into tests/figures/baseline/ instead of comparing",
+    )
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded generator so that every simulated test is reproducible."""

@@ -18,6 +18,7 @@ from cftf_analysis.tables import (
     motive_shares,
     report_count_spread,
     timeline_events,
+    wilson_interval,
 )
 
 
@@ -170,6 +171,28 @@ def test_motive_shares_half_years_and_gaps():
     assert shares["n_citing"].tolist() == [1, 0, 0, 1]
     assert shares["share"].iloc[0] == 0.5
     assert np.isnan(shares["share"].iloc[1])
+
+
+def test_motive_shares_wilson_intervals_match_statsmodels(reports):
+    """ci_low/ci_high against proportion_confint(k, n, alpha, method="wilson")."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    for level in (0.95, 0.8):
+        shares = motive_shares(reports, conf_level=level)
+        some = shares[shares["n_reports"] > 0]
+        low, high = proportion_confint(
+            some["n_citing"], some["n_reports"], alpha=1 - level, method="wilson"
+        )
+        np.testing.assert_allclose(some["ci_low"], low, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(some["ci_high"], high, rtol=1e-10, atol=1e-12)
+        assert shares.loc[shares["n_reports"] == 0, ["ci_low", "ci_high"]].isna().all().all()
+    # 0 of 5 reports: the share could still be 43% (the Wald interval would be [0, 0])
+    low, high = wilson_interval([0], [5])
+    assert (low[0], round(float(high[0]), 3)) == (0.0, 0.434)
+    with pytest.raises(ArgumentError, match="conf_level must be between 0 and 1"):
+        motive_shares(reports, conf_level=95)
+    with pytest.raises(ArgumentError, match="between 0 and its n"):
+        wilson_interval([6], [5])
 
 
 def test_motive_shares_errors(reports):

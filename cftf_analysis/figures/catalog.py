@@ -30,7 +30,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cftf_analysis.errors import ArgumentError
-from cftf_analysis.figures.changepoints import plot_change_points
+from cftf_analysis.figures.changepoints import edge_breaks, plot_change_points
 from cftf_analysis.figures.crosscorr import cross_correlation_figure
 from cftf_analysis.figures.effects import plot_rate_ratios
 from cftf_analysis.figures.motives import plot_motive_shares
@@ -48,9 +48,16 @@ from cftf_analysis.figures.theme import (
 from cftf_analysis.figures.timeline import timeline_figure
 from cftf_analysis.stats.battery import Battery
 from cftf_analysis.stats.findings import scale_of
-from cftf_analysis.tables import motive_shares
+from cftf_analysis.tables import lagged_pairs, motive_shares
 
 __all__ = ["FIGURES", "FigureRecord", "FigureSpec", "make_figure", "render_figures"]
+
+#: Level of the intervals of the battery's cross-correlations and count models
+#: (the steps call ``cross_correlation`` and ``CountModelResult.tidy`` with their
+#: default ``conf_level``; tests recompute the intervals at this level).
+CONF_LEVEL = 0.95
+#: How the cross-correlation step adjusts its p-values across lags.
+CCF_ADJUSTMENT = "Holm-adjusted"
 
 
 @dataclass
@@ -81,6 +88,12 @@ def _peak_rows(battery: Battery) -> pd.DataFrame:
     return battery["ccf"].rows.set_index("indicator")
 
 
+def _name(battery: Battery, indicator: str) -> str:
+    """A series in running text: its label, lower case."""
+    info = battery.series.get(indicator)
+    return info.label.lower() if info is not None else indicator.replace("_", " ")
+
+
 def _source_all(battery: Battery) -> str:
     """The figures' source line: the reports, and each series' producer."""
     producers = "; ".join(
@@ -93,6 +106,17 @@ def _source_all(battery: Battery) -> str:
     )
 
 
+def _covariate_labels(battery: Battery) -> dict[str, str]:
+    """Count-model term -> "Label (per step)" for each series' rescaled covariate."""
+    lag = battery.options.count_lag
+    out = {}
+    for name, info in battery.series.items():
+        scale = scale_of(info.unit)
+        step = scale.step.replace(" per month", " a month").replace("km2", "km²")
+        out[f"{name}_{scale.suffix}_lag{lag}"] = f"{info.label} (per {step})"
+    return out
+
+
 def _display(battery: Battery) -> dict[str, tuple[str, float, str]]:
     """How each series is labelled in the figures (its label, and its unit shown)."""
     shown = {name: unit_display(info.label, info.unit) for name, info in battery.series.items()}
@@ -100,6 +124,19 @@ def _display(battery: Battery) -> dict[str, tuple[str, float, str]]:
         scale = scale_of(info.unit)
         shown[f"{name}_{scale.suffix}"] = (f"{info.label} (per {scale.step})", 1.0, "")
     return shown
+
+
+def _points(n_reported: int, n_derived: int) -> str:
+    """``5 reported figures and 1 derived from a reported change`` (as the legends count them)."""
+    text = f"{n_reported} reported figure{'s' if n_reported != 1 else ''}"
+    if n_derived:
+        text += f" and {n_derived} derived from a reported change"
+    return text
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
 def _timeline(battery: Battery) -> tuple[Figure, str]:
@@ -116,67 +153,105 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
     )
     peak = panel.loc[panel["n_reports"].idxmax()]
     parts = [
-        f"Monthly defection reports (bars; whiskers: the range imprecise dates allow) peak at "
-        f"{peak['n_reports']:.1f} in {peak['month']:%B %Y}"
+        "Monthly defection reports (bars; a report dated only to a span is spread over its "
+        "months, so counts can be fractional; whiskers: from the reports certainly to those "
+        f"possibly in the month) peak at {peak['n_reports']:.1f} in {peak['month']:%B %Y}"
     ]
     for name, info in battery.series.items():
         _, scale, unit = unit_display(info.label, info.unit)
+        unit = unit.replace(" per month", " a month")
         obs = panel[panel[f"{name}_observed"]]
         if len(obs) >= 2:
             first, last = obs.iloc[0], obs.iloc[-1]
+            n_derived = int(obs[f"{name}_derived"].fillna(False).sum())
             who = f"{info.producer} " if info.producer else ""
             parts.append(
                 f"{who}{info.label.lower()} goes from {first[name] / scale:.0f} to "
                 f"{last[name] / scale:.0f} {unit} ({first['month']:%b %Y}-{last['month']:%b %Y}, "
-                f"{len(obs)} reported points)"
+                f"{_points(len(obs) - n_derived, n_derived)})"
             )
-    return fig, "; ".join(parts) + "; numbered lines are dated finance and military events."
+    shown = [ax for ax in fig.axes if ax.get_label() == "events"]
+    n_events = len(shown[0].texts) if shown else 0
+    tail = (
+        f"; the {n_events} numbered lines are dated events, listed in the key."
+        if n_events
+        else "."
+    )
+    return fig, "; ".join(parts) + tail
 
 
 def _ccf(battery: Battery) -> tuple[Figure, str]:
     ccf = battery["ccf"].table
-    tables = {ind: g.drop(columns="indicator") for ind, g in ccf.groupby("indicator")}
-    fig = cross_correlation_figure(tables, source=_source_all(battery))
+    tables = {ind: g.drop(columns="indicator") for ind, g in ccf.groupby("indicator", sort=False)}
+    alpha = battery.options.alpha
+    fig = cross_correlation_figure(
+        tables,
+        alpha=alpha,
+        conf_level=CONF_LEVEL,
+        adjustment=CCF_ADJUSTMENT,
+        source=_source_all(battery),
+    )
     peaks = _peak_rows(battery)
-    text = ", ".join(
-        f"{ind.replace('_', ' ')} at lag {int(r['lag'])} (r = {r['estimate']:.2f}, "
-        f"Holm-adjusted p = {r['p_adjusted']:.2f}, {int(r['n_observed_points'])} reported points)"
+    n_lags = ccf.groupby("indicator")["lag"].size().max()
+    found = "; ".join(
+        f"{_name(battery, ind)} at lag {int(r['lag'])} (r = {r['estimate']:.2f}, "
+        f"{CCF_ADJUSTMENT} p = {r['p_adjusted']:.2f}, {int(r['n_observed_points'])} reported "
+        f"points): a falling {_name(battery, ind)} went with "
+        f"{'fewer' if r['estimate'] > 0 else 'more'} reports"
         for ind, r in peaks.iterrows()
     )
     return fig, (
         "Cross-correlation of each prewhitened indicator with monthly reports (positive lag: "
-        f"the indicator leads); the strongest leading lags are {text}."
+        f"the indicator leads; bars: {CONF_LEVEL:.0%} intervals for each lag on its own; black "
+        f"markers: {CCF_ADJUSTMENT} p < {alpha:g} across the {n_lags} lags, grey: p < {alpha:g} "
+        "at that lag alone). A negative r at a positive lag means a falling indicator was "
+        "followed by more reports, which is what the question expects of falling money; a "
+        f"positive r, by fewer. The strongest lags are {found}."
     )
 
 
 def _scatter(battery: Battery) -> tuple[Figure, str]:
     peaks = _peak_rows(battery)
-    fig, axes = plt.subplots(1, len(peaks), figsize=(PAGE_WIDTH, 3.4), layout="constrained")
+    fig, axes = plt.subplots(1, len(peaks), figsize=(PAGE_WIDTH, 3.8), layout="constrained")
     axes = [axes] if len(peaks) == 1 else list(axes)
     notes = []
     for ax, (ind, row) in zip(axes, peaks.iterrows(), strict=True):
         lag = int(row["lag"])
         plot_lagged_scatter(battery.panel, x=ind, lag=lag, ax=ax)
-        n_obs = int(battery.panel[f"{ind}_observed"].sum())
-        notes.append(f"{ind.replace('_', ' ')} {lag} months earlier ({n_obs} reported months)")
+        pairs = lagged_pairs(battery.panel, x=ind, lag=lag)
+        n_derived = int((pairs["x_observed"] & pairs["x_derived"]).sum())
+        n_reported = int(pairs["x_observed"].sum()) - n_derived
+        when = f"{lag} months earlier" if lag else "in the same month"
+        notes.append(f"{_name(battery, ind)} {when} ({_points(n_reported, n_derived)})")
     add_source(fig, _source_all(battery))
     return fig, (
-        "Monthly reports against " + " and ".join(notes) + " at the cross-correlation's "
-        "strongest lag; filled markers are months with a reported figure, open ones interpolated."
+        "Monthly reports against " + " and ".join(notes) + ", at the lag where the "
+        "cross-correlation is strongest; filled markers are months with a reported figure, "
+        "labelled with that month (t), open circles months the panel interpolated (not "
+        "independent observations). Counts are fractional where a report dated only to a "
+        "span is spread over its months."
     )
 
 
 def _motives(battery: Battery) -> tuple[Figure, str]:
     reports = battery.reports
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6), layout="constrained")
-    plot_motive_shares(motive_shares(reports), ax=ax)
+    shares = motive_shares(reports, conf_level=CONF_LEVEL)
+    min_reports = 5
+    plot_motive_shares(shares, min_reports=min_reports, ax=ax)
     add_source(fig, SOURCE_REPORTS)
     share = reports.filter(like="motive_").mean()
+    drawn = shares[(shares["motive"] == "financial") & (shares["n_reports"] >= min_reports)]
+    widest = drawn.loc[(drawn["ci_high"] - drawn["ci_low"]).idxmax()]
     return fig, (
-        "Quarterly share of reports citing each motive (drawn for quarters with at least five "
-        f"reports); over all reports violence is cited in {share['motive_violence']:.0%}, "
-        f"ideology in {share['motive_ideology']:.0%} and financial motives in "
-        f"{share['motive_financial']:.0%} (flags are lower bounds)."
+        "Quarterly share of reports citing each motive (drawn for quarters with at least "
+        f"{min_reports} reports; the financial share, the one the question is about, on top "
+        f"with its {CONF_LEVEL:.0%} Wilson interval); over all reports violence is cited in "
+        f"{share['motive_violence']:.0%}, ideology in {share['motive_ideology']:.0%} and "
+        f"financial motives in {share['motive_financial']:.0%} (flags are lower bounds). With "
+        f"{drawn['n_reports'].min()}-{drawn['n_reports'].max()} reports a quarter the intervals "
+        f"are wide: {widest['n_citing']} of {widest['n_reports']} reports citing money is "
+        f"compatible with a share from {widest['ci_low']:.0%} to {widest['ci_high']:.0%}."
     )
 
 
@@ -189,21 +264,29 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     )
     plot_change_points(series, cp.segments, test=cp.test, ylabel=ylabel, ax=ax)
     add_source(fig, SOURCE_REPORTS)
-    seg = cp.segments
+    seg = cp.segments.sort_values("segment")
+    edges = edge_breaks(seg)
+    starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
+    inner = _and([f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if not e])
+    outer = _and([f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if e])
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
-    starts = ", ".join(f"{pd.Timestamp(s):%b %Y}" for s in seg["start"].iloc[1:])
     p = float(cp.test["p_value"].iloc[0])
-    return fig, (
-        f"Optimal Poisson segmentation of monthly reports: breaks at {starts or 'none'} with "
-        f"segment means {means} reports a month (permutation p = {p:.3f})."
-    )
+    text = f"Optimal Poisson segmentation of monthly reports (permutation p = {p:.3f}): "
+    text += f"breaks at {inner}" if inner else "no break inside the collection"
+    if outer:
+        text += (
+            f"; the breaks at {outer} (grey, dash-dot) bound edge segments whose level is below "
+            "every interior segment's, where the collection starts or thins out rather than, "
+            "necessarily, where reporting changed"
+        )
+    return fig, f"{text}; segment means {means} reports a month."
 
 
 def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
     count_models = battery["count_model"].models
     tidy = pd.concat(
         [
-            m.tidy().assign(
+            m.tidy(conf_level=CONF_LEVEL).assign(
                 term=lambda d, ind=ind: d["term"].where(
                     d["term"] != "trend", f"trend ({ind} model)"
                 )
@@ -212,33 +295,29 @@ def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
         ],
         ignore_index=True,
     )
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.0), layout="constrained")
-    lag = battery.options.count_lag
-    covariates = {
-        f"{name}_{scale_of(info.unit).suffix}_lag{lag}": (
-            f"{info.label} (per {scale_of(info.unit).step})"
-        )
-        for name, info in battery.series.items()
-        if name in count_models
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.2), layout="constrained")
+    trends = {f"trend ({i} model)": f"Per month ({_name(battery, i)} model)" for i in count_models}
+    covariates = [t for t in tidy["term"] if t != "intercept" and t not in trends]
+    named = _covariate_labels(battery)
+    labels = {**named, **trends}
+    groups = {
+        "Indicators (one model each)": covariates,
+        "Linear trend (adjustment)": list(trends),
     }
-    labels = {
-        **covariates,
-        **{
-            f"trend ({i} model)": f"Trend per month ({battery.series[i].label.lower()} model)"
-            for i in count_models
-        },
-    }
-    plot_rate_ratios(tidy, labels=labels, ax=ax)
+    plot_rate_ratios(tidy, labels=labels, groups=groups, conf_level=CONF_LEVEL, ax=ax)
     add_source(fig, _source_all(battery))
-    covs = tidy[tidy["term"].isin(covariates)]
+    covs = tidy[tidy["term"].isin(named)]
     text = "; ".join(
-        f"{covariates[r['term']].split(' (')[0].lower()} {r['irr']:.2f} [{r['irr_low']:.2f}, "
-        f"{r['irr_high']:.2f}]"
+        f"{named[r['term']].split(' (')[0].lower()} {r['irr']:.2f} [{r['irr_low']:.2f}, "
+        f"{r['irr_high']:.2f}] {named[r['term']].split(' (')[1].rstrip(')')}"
         for _, r in covs.iterrows()
     )
     return fig, (
-        "Rate ratios of monthly reports from Poisson GLMs with a linear trend and "
-        f"quasi-likelihood 95% intervals, one model per indicator: {text}."
+        "Rate ratios of monthly reports (the factor by which the expected number of reports a "
+        "month changes per step of the indicator) from Poisson GLMs with a linear trend and "
+        f"quasi-likelihood {CONF_LEVEL:.0%} intervals, one model per indicator: {text}. A "
+        "ratio below 1 means fewer reports where the indicator is higher; the trend rows are "
+        "the models' adjustment for time, not findings."
     )
 
 
@@ -246,19 +325,37 @@ def _sensitivity(battery: Battery) -> tuple[Figure, str]:
     results = battery["sensitivity"].models
     draws = pd.concat([r.draws for r in results.values()], ignore_index=True)
     observed = pd.concat([r.summary for r in results.values()], ignore_index=True)
-    labels = {f"{ind}_irr": f"{battery.series[ind].label} rate ratio" for ind in results}
-    fig = sensitivity_figure(draws, observed=observed, labels=labels, source=_source_all(battery))
-    names = {f"{ind}_irr": battery.series[ind].label.lower() for ind in results}
-    text = "; ".join(
-        f"{names[row['finding']]} {row['estimate_q025']:.2f}-{row['estimate_q975']:.2f} "
-        f"({row['share_significant']:.0%} of draws p < 0.05)"
-        for _, row in observed.iterrows()
+    named = _covariate_labels(battery)
+    lag = battery.options.count_lag
+    labels = {}
+    for ind in results:
+        info = battery.series[ind]
+        term = f"{ind}_{scale_of(info.unit).suffix}_lag{lag}"
+        unit = named[term].partition(" (")[2].rstrip(")")
+        labels[f"{ind}_irr"] = f"{info.label} rate ratio ({unit})"
+    fig = sensitivity_figure(
+        draws,
+        observed=observed,
+        labels=labels,
+        middle=CONF_LEVEL,
+        source=_source_all(battery),
     )
+    short = {f"{ind}_irr": _name(battery, ind) for ind in results}
+    parts = []
+    for _, row in observed.iterrows():
+        values = draws.loc[draws["finding"] == row["finding"], "estimate"].dropna()
+        parts.append(
+            f"{short[row['finding']]} {row['estimate_q025']:.2f}-"
+            f"{row['estimate_q975']:.2f} (all draws {values.min():.2f}-{values.max():.2f}; "
+            f"{row['share_significant']:.0%} with p < {row['alpha']:g}; as given "
+            f"{row['observed_estimate']:.2f})"
+        )
     n = int(observed["n_draws"].iloc[0])
     return fig, (
         f"Across {n} plausible datasets (report dates drawn within their intervals, ranged "
-        f"figures within low/high) the rate ratios range {text}; the marker is the estimate "
-        "on the data as given."
+        f"figures within low/high), the middle {CONF_LEVEL:.0%} of the draws' rate ratios "
+        f"(shaded) lies in {'; '.join(parts)}; the black line is the estimate on the data as "
+        "given."
     )
 
 

@@ -36,6 +36,9 @@ def plot_cross_correlation(
     x_name: str = "indicator",
     y_name: str = "reports",
     legend: bool = True,
+    conf_level: float | None = None,
+    adjustment: str = "adjusted",
+    sign_guide: bool = True,
     source: str | None = SOURCE_ALL,
 ) -> Axes:
     """Cross-correlation estimates by lag with their confidence intervals.
@@ -50,19 +53,37 @@ def plot_cross_correlation(
     title
         Axes title.
     alpha
-        Significance level: estimates whose adjusted p-value (``p_adjusted``,
-        else ``p_value``) is below it get filled markers, the others open ones.
+        Significance level. Estimates whose adjusted p-value (``p_adjusted``)
+        is below it get black markers; those below it only before adjustment
+        (``p_value``), grey ones; the others open ones. Without ``p_adjusted``
+        the unadjusted p-value decides between black and open.
     x_name, y_name
         Names of the two series for the lag label (positive lag: ``x_name``
         leads ``y_name``, the convention of :func:`cftf_analysis.cross_correlation`).
     legend
         Draw the legend.
+    conf_level
+        Level of the intervals in ``data``, named in the legend; default
+        ``data.attrs["conf_level"]`` when present (else the legend gives no level).
+    adjustment
+        How ``p_adjusted`` was adjusted, for the legend (e.g. ``"Holm-adjusted"``).
+    sign_guide
+        Write above and below the ±1 range what a positive and a negative
+        correlation mean in terms of the two series (with ``x_name`` leading
+        at positive lags).
     source
         Source line, used only when this function creates the figure.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    The intervals are for each lag on its own, while black markers use the
+    p-value adjusted across lags: an interval that excludes zero with a grey
+    marker is a lag that would pass the test alone but not once the number
+    of lags tried is accounted for.
 
     Examples
     --------
@@ -82,8 +103,13 @@ def plot_cross_correlation(
         frame = data.sort_values("lag")
         lag = frame["lag"].to_numpy(dtype=float)
         est = frame["estimate"].to_numpy(dtype=float)
-        p = frame["p_adjusted"] if "p_adjusted" in frame.columns else frame["p_value"]
-        p = p.fillna(frame["p_value"]).to_numpy(dtype=float)
+        p_raw = frame["p_value"].to_numpy(dtype=float)
+        adjusted = "p_adjusted" in frame.columns
+        p_adj = (
+            frame["p_adjusted"].fillna(frame["p_value"]).to_numpy(dtype=float)
+            if adjusted
+            else p_raw
+        )
         ax.axhline(0, color="black", linewidth=0.6)
         ax.axvline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
         ax.vlines(
@@ -94,8 +120,13 @@ def plot_cross_correlation(
             linewidth=2.2,
             gid="ci",
         )
-        hit = p < alpha
-        for mask, face, gid in ((~hit, "white", "not-significant"), (hit, "black", "significant")):
+        hit = p_adj < alpha
+        nominal = (p_raw < alpha) & ~hit
+        for mask, face, gid in (
+            (~hit & ~nominal, "white", "not-significant"),
+            (nominal, NOMINAL_GREY, "nominal"),
+            (hit, "black", "significant"),
+        ):
             ax.plot(
                 lag[mask],
                 est[mask],
@@ -110,26 +141,68 @@ def plot_cross_correlation(
         ax.set_xlabel(f"Lag in months (positive: {x_name} leads {y_name})")
         prewhitened = "prewhitened" in frame.columns and bool(frame["prewhitened"].all())
         ax.set_ylabel("Cross-correlation" + (" (prewhitened)" if prewhitened else ""))
-        ax.set_ylim(-1.05, 1.05)
+        ax.set_ylim(-GUIDE_LIMIT, GUIDE_LIMIT)
+        ax.set_yticks([-1, -0.5, 0, 0.5, 1])
+        if sign_guide:
+            _sign_guide(ax, x_name, y_name)
         if len(lag):
             step = max(1, int(np.ceil((lag.max() - lag.min()) / 12)))
             ax.set_xticks(np.arange(lag.min(), lag.max() + 1, step))
         if title is not None:
             ax.set_title(title, loc="left")
         if legend:
-            ax.legend(handles=_legend_handles(data, alpha), loc="best", fontsize=6.5)
+            handles = legend_handles(data, alpha, conf_level, adjustment)
+            ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.02), ncols=2)
     return ax
 
 
-def _legend_handles(data: pd.DataFrame, alpha: float) -> list[Line2D]:
-    level = data.attrs.get("alpha")
-    ci = f"{100 * (1 - level):g}% confidence interval" if level else "Confidence interval"
+#: Face colour of estimates significant at their lag alone but not after adjustment.
+NOMINAL_GREY = "#9A9A9A"
+#: The y axis runs to ±GUIDE_LIMIT: correlations fill ±1, the sign guide the rest.
+GUIDE_LIMIT = 1.38
+
+
+def _sign_guide(ax: Axes, x_name: str, y_name: str) -> None:
+    """What the sign of r means, written in the bands above +1 and below -1."""
+    for y, va, text, gid in (
+        (1.06, "bottom", f"r > 0: falling {x_name} goes with fewer {y_name}", "sign-positive"),
+        (-1.06, "top", f"r < 0: falling {x_name} goes with more {y_name}", "sign-negative"),
+    ):
+        ax.text(
+            0.01,
+            y,
+            ("↑ " if y > 0 else "↓ ") + text,
+            transform=ax.get_yaxis_transform(),
+            ha="left",
+            va=va,
+            fontsize=6,
+            color="#444444",
+            gid=gid,
+        )
+
+
+def legend_handles(
+    data: pd.DataFrame, alpha: float, conf_level: float | None, adjustment: str
+) -> list[Line2D]:
+    """Legend entries: the interval (with its level) and the three kinds of markers."""
+    level = conf_level if conf_level is not None else data.attrs.get("conf_level")
+    ci = (
+        f"{100 * float(level):g}% confidence interval, each lag on its own"
+        if level is not None
+        else "Confidence interval, each lag on its own"
+    )
+    adjusted = "p_adjusted" in data.columns
+    marks = [("black", f"{adjustment} p < {alpha:g}" if adjusted else f"p < {alpha:g}")]
+    if adjusted:
+        marks.append((NOMINAL_GREY, f"p < {alpha:g} at this lag alone, not once {adjustment}"))
+    marks.append(("white", f"p ≥ {alpha:g}"))
     return [
         Line2D([], [], color=OKABE_ITO["sky_blue"], linewidth=2.2, label=ci),
-        Line2D([], [], linestyle="none", marker="o", markerfacecolor="black",
-               markeredgecolor="black", label=f"Estimate, adjusted p < {alpha:g}"),
-        Line2D([], [], linestyle="none", marker="o", markerfacecolor="white",
-               markeredgecolor="black", label=f"Estimate, adjusted p ≥ {alpha:g}"),
+        *(
+            Line2D([], [], linestyle="none", marker="o", markerfacecolor=face,
+                   markeredgecolor="black", label=f"Estimate, {label}")
+            for face, label in marks
+        ),
     ]  # fmt: skip
 
 
@@ -138,6 +211,8 @@ def cross_correlation_figure(
     *,
     alpha: float = 0.05,
     y_name: str = "reports",
+    conf_level: float | None = None,
+    adjustment: str = "adjusted",
     source: str | None = SOURCE_ALL,
     width: float = PAGE_WIDTH,
 ) -> Figure:
@@ -153,6 +228,9 @@ def cross_correlation_figure(
         Significance level for filled markers (see :func:`plot_cross_correlation`).
     y_name
         Name of the series the indicators are correlated with.
+    conf_level, adjustment
+        Interval level and name of the p-value adjustment, for the legend (see
+        :func:`plot_cross_correlation`).
     source
         Source line at the foot; None for none.
     width
@@ -180,7 +258,7 @@ def cross_correlation_figure(
         fig, axes = plt.subplots(
             1,
             len(data),
-            figsize=(width, 2.9),
+            figsize=(width, 3.3),
             sharey=True,
             layout="constrained",
             squeeze=False,
@@ -199,6 +277,7 @@ def cross_correlation_figure(
             if i > 0:
                 ax.set_ylabel("")
         first = next(iter(data.values()))
-        fig.legend(handles=_legend_handles(first, alpha), loc="outside upper center", ncols=3)
+        handles = legend_handles(first, alpha, conf_level, adjustment)
+        fig.legend(handles=handles, loc="outside upper center", ncols=2)
         add_source(fig, source)
     return fig

@@ -31,6 +31,7 @@ def plot_motive_shares(
     *,
     motives: Sequence[str] | None = None,
     min_reports: int = 5,
+    highlight: str | None = "financial",
     ax: Axes | None = None,
     source: str | None = SOURCE_REPORTS,
 ) -> Axes:
@@ -40,13 +41,20 @@ def plot_motive_shares(
     ----------
     data
         :func:`cftf_analysis.tables.motive_shares` output (``period``,
-        ``motive``, ``n_reports``, ``n_citing``, ``share``).
+        ``motive``, ``n_reports``, ``n_citing``, ``share``, and ``ci_low``,
+        ``ci_high`` for the interval band).
     motives
         Motives to draw, in this order; default every motive in ``data``.
     min_reports
         Periods with fewer reports get no share point (the line is broken
         there), because a share of one to four reports swings between 0 and
         100%; their report count is still printed.
+    highlight
+        The motive the question is about: drawn last (on top of the others,
+        which it would otherwise disappear under where shares coincide, e.g.
+        at 0%), thicker, first in the legend, and with its interval
+        (``ci_low``-``ci_high``) as a band. Ignored when not among the
+        motives drawn; None highlights none.
     ax
         Axes to draw on; a new report-sized figure when None.
     source
@@ -62,7 +70,10 @@ def plot_motive_shares(
     told apart in greyscale. Points are drawn at the middle of each period.
     The number of reports in each period (the denominator of every share) is
     printed along the top of the axes. Motive flags are lower bounds, so
-    shares are lower bounds too.
+    shares are lower bounds too. The band is the Wilson interval of
+    :func:`cftf_analysis.tables.motive_shares`; with 5 to 20 reports a period
+    it is wide (0 of 5 reports is compatible with a share of up to 43%), and
+    the other motives' shares are as uncertain as the highlighted one's.
 
     Examples
     --------
@@ -74,6 +85,8 @@ def plot_motive_shares(
     True
     >>> len(ax.lines)
     5
+    >>> ax.lines[-1].get_label()
+    'Financial (pay, money)'
     >>> plt.close(fig)
     """
     require_columns(data, ["period", "motive", "n_reports", "n_citing", "share"])
@@ -90,22 +103,53 @@ def plot_motive_shares(
         half = pd.Timedelta(step.min()) / 2
     else:
         half = pd.Timedelta(days=15)
+    focus = highlight if highlight in motives else None
+    conf = data.attrs.get("conf_level")
+    level = f"{100 * float(conf):g}% interval (Wilson)" if conf else "interval (Wilson)"
+    order = [m for m in motives if m != focus] + ([focus] if focus else [])
     with axes_or_new(ax, height=3.2, source=source) as ax:
-        for i, motive in enumerate(motives):
+        handles = {}
+        for motive in order:
+            i = motives.index(motive)
             rows = data[data["motive"].astype(str) == motive].sort_values("period")
             x = (pd.to_datetime(rows["period"]) + half).to_numpy()
+            few = rows["n_reports"].to_numpy() < max(min_reports, 1)
             share = rows["share"].to_numpy(dtype=float) * 100
-            share[rows["n_reports"].to_numpy() < max(min_reports, 1)] = np.nan
-            ax.plot(
+            share[few] = np.nan
+            top = motive == focus
+            (line,) = ax.plot(
                 x,
                 share,
                 color=PALETTE[i % len(PALETTE)],
                 marker=MARKERS[i % len(MARKERS)],
                 linestyle=LINESTYLES[i % len(LINESTYLES)],
-                markersize=4,
-                linewidth=1.1,
+                markersize=5 if top else 3.5,
+                linewidth=2.0 if top else 0.9,
+                markeredgecolor="black" if top else PALETTE[i % len(PALETTE)],
+                markeredgewidth=0.6 if top else 0.5,
+                zorder=4 if top else 2,
+                # shares lie in [0, 100]: markers at 0% are drawn whole, over the axis
+                clip_on=False,
                 label=MOTIVE_LABELS.get(motive, motive),
+                gid=f"share-{motive}",
             )
+            handles[motive] = line
+            if top and {"ci_low", "ci_high"} <= set(rows.columns):
+                low = rows["ci_low"].to_numpy(dtype=float) * 100
+                high = rows["ci_high"].to_numpy(dtype=float) * 100
+                low[few], high[few] = np.nan, np.nan
+                band = ax.fill_between(
+                    x,
+                    low,
+                    high,
+                    color=PALETTE[i % len(PALETTE)],
+                    alpha=0.15,
+                    linewidth=0,
+                    zorder=1,
+                    gid=f"interval-{motive}",
+                    label=f"{MOTIVE_LABELS.get(motive, motive).split(' (')[0]}: {level}",
+                )
+                handles["_band"] = band
         totals = data.drop_duplicates("period").set_index("period")["n_reports"]
         for period, n in totals.items():
             ax.text(
@@ -134,5 +178,12 @@ def plot_motive_shares(
         ax.set_xlim(periods.min(), periods.max() + 2 * half)
         format_year_axis(ax)
         ax.set_xlabel("Publication date")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Motive cited")
+        ordered = [
+            handles[m] for m in ([focus] if focus else []) + [m for m in motives if m != focus]
+        ]
+        if "_band" in handles:
+            ordered.append(handles["_band"])
+        ax.legend(
+            handles=ordered, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Motive cited"
+        )
     return ax

@@ -39,7 +39,8 @@ def plot_lagged_scatter(
         Months by which ``x`` leads ``y`` (the lag convention of
         :func:`cftf_analysis.cross_correlation`).
     annotate
-        Label the months (``YYYY-MM`` of ``x``) of points where ``x`` was reported.
+        Label points where ``x`` was reported with their month t (``t = YYYY-MM``,
+        the month of the indicator figure; the count is from month t + ``lag``).
     ax
         Axes to draw on; a new report-sized figure when None.
     source
@@ -55,7 +56,13 @@ def plot_lagged_scatter(
     squares: reported as a change against a reported baseline (derived); open
     grey circles: months whose value the panel interpolated. Interpolated
     points are not independent observations: consecutive ones lie on a
-    straight line between two reported figures.
+    straight line between two reported figures. Open circles are drawn on top
+    of the filled markers with a transparent face, so a filled marker never
+    hides one. The legend sits above the axes, off the data.
+
+    Counts can be fractional: a report dated only to a span (a quarter, a
+    year) is spread over the months of the span in proportion to their days,
+    as in :func:`cftf_analysis.monthly_panel`.
 
     Examples
     --------
@@ -77,12 +84,12 @@ def plot_lagged_scatter(
         derived = pairs["x_derived"].to_numpy(dtype=bool) & observed
         reported = observed & ~derived
         kinds = [
-            (~observed, "o", "white", "#777777", "Indicator interpolated", "interpolated"),
-            (reported, "o", OKABE_ITO["blue"], "black", "Indicator reported", "reported"),
+            (reported, "o", OKABE_ITO["blue"], "black", "Indicator reported", "reported", 2.0),
             (derived, "s", OKABE_ITO["vermillion"], "black", "Derived from a reported change",
-             "derived"),
+             "derived", 2.1),
+            (~observed, "o", "none", "#666666", "Indicator interpolated", "interpolated", 2.2),
         ]  # fmt: skip
-        for mask, marker, face, edge, label, gid in kinds:
+        for mask, marker, face, edge, label, gid, zorder in kinds:
             if mask.any():
                 ax.plot(
                     xs[mask],
@@ -95,17 +102,18 @@ def plot_lagged_scatter(
                     markeredgewidth=0.8,
                     label=f"{label} (n = {int(mask.sum())})",
                     gid=gid,
+                    zorder=zorder,
                 )
         month_t = "month t" if lag == 0 else f"month t {'+' if lag > 0 else '−'} {abs(lag)}"
         ax.set_xlabel(f"{x_label} in month t" + (f" ({unit})" if unit else ""))
-        ax.set_ylabel(f"{y_label} in {month_t}")
+        ax.set_ylabel(f"{y_label} in {month_t}\n(spread over months when dated to a span)")
         if ys.size:
             ax.set_ylim(0 if np.nanmin(ys) >= 0 else None, np.nanmax(ys) * 1.12 + 0.5)
         ax.grid(True, axis="both")
         if annotate and observed.any():
-            months = [m.strftime("%Y-%m") for m in pairs.loc[observed, "month_x"]]
+            months = [f"t = {m:%Y-%m}" for m in pairs.loc[observed, "month_x"]]
             _label_points(ax, xs[observed], ys[observed], months)
-        ax.legend(loc="best")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), borderaxespad=0)
     return ax
 
 

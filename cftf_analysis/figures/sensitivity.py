@@ -22,7 +22,7 @@ from cftf_analysis.figures.theme import (
     add_source,
     report_theme,
 )
-from cftf_analysis.options import SensitivityValue, check_literal
+from cftf_analysis.options import SensitivityValue, check_fraction, check_literal
 
 __all__ = ["plot_sensitivity", "sensitivity_figure"]
 
@@ -56,6 +56,7 @@ def plot_sensitivity(
     alpha: float = 0.05,
     xlabel: str | None = None,
     legend: bool = True,
+    middle: float | None = 0.95,
     ax: Axes | None = None,
     source: str | None = SOURCE_ALL,
 ) -> Axes:
@@ -81,6 +82,10 @@ def plot_sensitivity(
         X axis label; default names the finding and the value.
     legend
         Draw the legend.
+    middle
+        Shade the middle ``middle`` share of the draws' estimates (between the
+        ``(1 - middle) / 2`` and ``(1 + middle) / 2`` quantiles, numpy's
+        default linear interpolation); None shades nothing. Estimates only.
     ax
         Axes to draw on; a new report-sized figure when None.
     source
@@ -92,7 +97,8 @@ def plot_sensitivity(
 
     Notes
     -----
-    Draws where the analysis failed (missing estimate or p-value) are left out;
+    The middle 95% of the draws is not their range: with 100 draws, about five
+    lie outside it. Draws where the analysis failed (missing estimate or p-value) are left out;
     their number is in ``SensitivityResult.summary["n_failed"]``.
 
     Examples
@@ -144,9 +150,26 @@ def plot_sensitivity(
                 label=f"p = {alpha:g}",
             )
             ax.set_xlim(0, 1)
+        if middle is not None and value == "estimate":
+            check_fraction(middle, "middle")
+            q_low, q_high = np.quantile(values, [(1 - middle) / 2, (1 + middle) / 2])
+            ax.axvspan(
+                q_low,
+                q_high,
+                color=OKABE_ITO["sky_blue"],
+                alpha=0.18,
+                linewidth=0,
+                zorder=0,
+                label=f"Middle {100 * middle:g}% of draws",
+                gid="middle",
+            )
         if mark is not None and np.isfinite(mark):
             ax.axvline(
-                mark, color="black", linewidth=1.8, label=f"Observed data: {mark:.3g}", gid="obs"
+                mark,
+                color="black",
+                linewidth=1.8,
+                label=f"Estimate on the data as given: {mark:.3g}",
+                gid="obs",
             )
         what = "p-value" if value == "p_value" else "Estimate"
         ax.set_xlabel(xlabel if xlabel is not None else f"{what}: {finding}")
@@ -164,6 +187,7 @@ def sensitivity_figure(
     findings: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
     alpha: float = 0.05,
+    middle: float | None = 0.95,
     source: str | None = SOURCE_ALL,
     width: float = PAGE_WIDTH,
 ) -> Figure:
@@ -179,9 +203,12 @@ def sensitivity_figure(
     findings
         Findings to show, top to bottom; default all in ``draws``.
     labels
-        Finding -> readable name used in the axis labels.
+        Finding -> readable name (with its unit) for the panel title and the
+        x axis of its estimate panel.
     alpha
         Significance level marked on the p-value panels.
+    middle
+        Share of the draws shaded on the estimate panels (see :func:`plot_sensitivity`).
     source
         Source line at the foot; None for none.
     width
@@ -223,17 +250,33 @@ def sensitivity_figure(
                     finding=finding,
                     value=value,  # type: ignore[arg-type]
                     alpha=alpha,
-                    xlabel="Estimate" if value == "estimate" else "p-value",
+                    xlabel=(
+                        f"{labels.get(finding, finding)} in each draw"
+                        if value == "estimate"
+                        else "p-value in each draw"
+                    ),
                     legend=False,
+                    middle=middle,
                     ax=ax,
                 )
-            row[0].set_title(labels.get(finding, finding), loc="left")
+            row[0].set_title(labels.get(finding, finding).split(" (")[0], loc="left")
             row[1].set_ylabel("")
         handles = [
             Patch(facecolor=GREY, label="Plausible versions of the data (draws)"),
-            Line2D([], [], color="black", linewidth=1.8, label="Observed data"),
+            *(
+                [
+                    Patch(
+                        facecolor=OKABE_ITO["sky_blue"],
+                        alpha=0.18,
+                        label=f"Middle {100 * middle:g}% of draws",
+                    )
+                ]
+                if middle is not None
+                else []
+            ),
+            Line2D([], [], color="black", linewidth=1.8, label="Estimate on the data as given"),
             Line2D([], [], color=OKABE_ITO["vermillion"], linestyle="--", label=f"p = {alpha:g}"),
         ]
-        fig.legend(handles=handles, loc="outside upper center", ncols=3)
+        fig.legend(handles=handles, loc="outside upper center", ncols=2)
         add_source(fig, source)
     return fig

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from cftf_analysis.errors import ArgumentError
 from cftf_analysis.figures._common import (
@@ -19,7 +20,13 @@ from cftf_analysis.figures._common import (
     month_limits,
     require_columns,
 )
-from cftf_analysis.figures._events import draw_events, draw_key, strip_rows
+from cftf_analysis.figures._events import (
+    draw_events,
+    draw_key,
+    key_height_pt,
+    strip_layout,
+    wrap_key,
+)
 from cftf_analysis.figures.theme import (
     GREY,
     PAGE_WIDTH,
@@ -39,6 +46,11 @@ __all__ = [
     "plot_report_counts",
     "timeline_figure",
 ]
+
+#: Edge colour of the report bars.
+BAR_EDGE_COLOR = "#4D4D4D"
+#: Gap between the report bars' zero line and the x axis below it, points.
+BAR_SPINE_OFFSET_PT = 3.0
 
 
 def plot_report_counts(
@@ -72,14 +84,19 @@ def plot_report_counts(
     """
     require_columns(data, ["month", "n_reports"])
     with axes_or_new(ax, height=2.4, source=source) as ax:
+        # every bar of a month with a report gets an edge, empty months none
+        edge = np.where(data["n_reports"].to_numpy(dtype=float) > 0, BAR_EDGE_COLOR, "none")
         x = mid_month(data["month"])
         ax.bar(
             x,
             data["n_reports"].to_numpy(dtype=float),
             width=np.timedelta64(BAR_DAYS, "D"),
             color=GREY,
-            linewidth=0,
-            label="Reports (imprecise dates spread over months)",
+            # a thin darker edge keeps small bars visible: a report dated only to
+            # a year adds about 1/12 to each of its months, a bar a pixel high
+            edgecolor=edge,
+            linewidth=0.5,
+            label="Reports (one dated to a span is spread over its months)",
             gid="report-bars",
         )
         if {"n_certain", "n_possible"} <= set(data.columns):
@@ -89,13 +106,17 @@ def plot_report_counts(
                 data["n_possible"].to_numpy(dtype=float),
                 colors="black",
                 linewidth=0.9,
-                label="Range: certainly to possibly in the month",
+                label="Range: reports certainly to possibly in the month",
                 gid="report-range",
             )
+        # the x axis sits a little below 0, so that a bar a fraction of a report
+        # high is not hidden under it
+        ax.spines["bottom"].set_position(("outward", BAR_SPINE_OFFSET_PT))
         ax.set_ylabel("Defection reports\nper month")
         ax.set_xlim(*month_limits(data["month"]))
         top = data["n_possible"].max() if "n_possible" in data.columns else data["n_reports"].max()
         ax.set_ylim(0, max(float(top), 1.0) * 1.3)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         format_year_axis(ax)
         ax.legend(loc="upper left")
     return ax
@@ -294,13 +315,16 @@ def timeline_figure(
             event_ids=event_ids,
             start=first,
             end=last - np.timedelta64(1, "D"),
+            max_chars=None,
         )
         if key.empty:
             key = None
     with report_theme():
-        span_days = float((last - first) / np.timedelta64(1, "D"))
-        rows = None if key is None else strip_rows(key, width, span_days)
-        fig, axes = _layout(width, list(series), key, rows)
+        # the axes span the page less the y labels (about 1 in): a narrower guess
+        # than the layout's only spreads the strip's numbers further apart
+        strip = None if key is None else strip_layout(key, width - 1.1, first, last)
+        lines = None if key is None else wrap_key(key, (width - 0.2) / 2)
+        fig, axes = _layout(width, list(series), strip, lines)
         ax_reports = axes["reports"]
         plot_report_counts(counts, ax=ax_reports)
         for i, name in enumerate(series):
@@ -309,23 +333,32 @@ def timeline_figure(
         for ax in panels[:-1]:
             ax.tick_params(labelbottom=False)
         panels[-1].set_xlabel("Month")
-        if key is not None:
-            draw_events(key, rows, axes["events"], panels)
-            draw_key(key, axes["key"])
+        if key is not None and strip is not None and lines is not None:
+            draw_events(key, *strip, axes["events"], panels)
+            draw_key(key, lines, axes["key"])
         add_source(fig, source)
     return fig
 
 
 def _layout(
-    width: float, series: list[str], key: pd.DataFrame | None, rows: np.ndarray | None
+    width: float,
+    series: list[str],
+    strip: tuple[np.ndarray, np.ndarray] | None,
+    lines: list[list[str]] | None,
 ) -> tuple[Figure, dict]:
     heights = [2.0] + [1.45] * len(series)
     names = ["reports", *series]
-    if key is not None and rows is not None:
-        n_rows = int(rows.max()) + 1
-        heights = [0.16 * n_rows + 0.1, *heights, 0.125 * ((len(key) + 1) // 2) + 0.3]
+    if strip is not None and lines is not None:
+        n_rows = int(strip[1].max()) + 1
+        # the key is placed in points from its top; its axes get that height
+        # plus a margin, since the layout shares space by these ratios only
+        key_in = key_height_pt(lines) / 72 + 0.1
+        heights = [0.38 * n_rows + 0.08, *heights, key_in]
         names = ["events", *names, "key"]
-    fig = plt.figure(figsize=(width, sum(heights) + 0.5), layout="constrained")
+    # room for titles, tick labels and the source line on top of the axes' heights,
+    # so that each axes gets at least the height asked for
+    extra = 1.0 if "key" in names else 0.5
+    fig = plt.figure(figsize=(width, sum(heights) + extra), layout="constrained")
     grid = fig.add_gridspec(len(heights), 1, height_ratios=heights)
     axes: dict = {}
     main = None

@@ -25,6 +25,16 @@ def events() -> pd.DataFrame:
     return cftf.load_events()
 
 
+@pytest.fixture(scope="session")
+def battery():
+    """The standard battery on the bundled case, with few sensitivity draws (fast)."""
+    return cftf.run_battery(case="islamic-state", n_draws=BATTERY_DRAWS)
+
+
+#: Sensitivity draws of the :func:`battery` fixture (the visual baselines use them too).
+BATTERY_DRAWS = 20
+
+
 @pytest.fixture(autouse=True)
 def no_show(monkeypatch):
     """Any call to show() fails the test (figures are closed by the top-level conftest)."""

@@ -31,7 +31,8 @@ def test_sensitivity_plot(ax, draws):
     )
     out = figures.plot_sensitivity(draws, observed=observed, finding="revenue_irr", ax=ax)
     assert out is ax
-    assert sum(p.get_height() for p in ax.patches) == 100  # every draw in a bin
+    bins = [p for p in ax.patches if p.get_gid() != "middle"]
+    assert sum(p.get_height() for p in bins) == 100  # every draw in a bin
     (line,) = by_gid(ax, "obs")
     assert np.allclose(line.get_xdata(), 1.31)
     ax2 = plt.subplots()[1]
@@ -47,3 +48,21 @@ def test_sensitivity_figure(draws):
     fig = figures.sensitivity_figure(draws, labels={"revenue_irr": "Revenue"})
     assert len(fig.axes) == 4
     assert fig.axes[0].get_title(loc="left") == "Revenue"
+
+
+def test_sensitivity_figure_names_the_estimate_and_shades_the_middle(draws):
+    fig = figures.sensitivity_figure(
+        draws, labels={"revenue_irr": "Revenue rate ratio (per USD 10 million a month)"}
+    )
+    est_ax = fig.axes[0]
+    assert est_ax.get_xlabel() == "Revenue rate ratio (per USD 10 million a month) in each draw"
+    assert est_ax.get_title(loc="left") == "Revenue rate ratio"
+    (band,) = [p for p in est_ax.patches if p.get_gid() == "middle"]
+    values = draws.loc[draws["finding"] == "revenue_irr", "estimate"]
+    low, high = np.quantile(values, [0.025, 0.975])
+    x0, x1 = sorted((band.get_x(), band.get_x() + band.get_width()))
+    assert np.isclose(x0, low) and np.isclose(x1, high)
+    assert values.min() < low and high < values.max()  # the middle 95% is not the range
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "Estimate on the data as given" in legend and "Observed data" not in legend
+    assert "Middle 95% of draws" in legend

@@ -1,0 +1,210 @@
+"""Every number a report caption quotes, recomputed from the battery's results.
+
+Each test lists, in order, every number the caption should contain, computed
+here independently of the caption code (from the raw tables, statsmodels or
+numpy), and compares the list with the numbers parsed out of the caption. A
+caption that quotes a number nobody checks, or a wrong one, fails.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cftf_analysis.figures import make_figure
+from cftf_analysis.figures.catalog import CONF_LEVEL
+from cftf_analysis.tables import report_count_spread, timeline_events
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def numbers(text: str) -> list[str]:
+    """The unsigned numbers in ``text``, in order (years and counts included)."""
+    return NUMBER.findall(text)
+
+
+def caption(name, battery) -> str:
+    fig, text = make_figure(name, battery)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return text
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.0f}"
+
+
+def test_timeline_caption(battery):
+    text = caption("timeline", battery)
+    spread = report_count_spread(battery.reports)  # not the panel the figure used
+    peak = spread.loc[spread["n_reports"].idxmax()]
+    expected = [f"{peak['n_reports']:.1f}", f"{peak['month']:%Y}"]
+    for name, scale in (("revenue_total", 1e6), ("territory", 1e3)):
+        obs = battery.panel.loc[battery.panel[f"{name}_observed"].astype(bool)]
+        derived = int(obs[f"{name}_derived"].astype(bool).sum())
+        expected += [
+            f"{obs[name].iloc[0] / scale:.0f}",
+            f"{obs[name].iloc[-1] / scale:.0f}",
+            f"{obs['month'].iloc[0]:%Y}",
+            f"{obs['month'].iloc[-1]:%Y}",
+            str(len(obs) - derived),
+            str(derived),
+        ]
+    months = battery.panel["month"]
+    key = timeline_events(
+        battery.events,
+        event_ids=battery.case.major_events,
+        start=months.min(),
+        end=months.max() + pd.offsets.MonthEnd(0),
+    )
+    expected.append(str(len(key)))
+    assert numbers(text) == expected
+    assert "reported figures and 1 derived" in text  # the legend's two kinds, not one sum
+
+
+def test_cross_correlation_caption(battery):
+    text = caption("cross_correlation", battery)
+    table = battery["ccf"].table
+    alpha = battery.options.alpha
+    expected = [pct(CONF_LEVEL), f"{alpha:g}", str(2 * battery.options.max_lag + 1), f"{alpha:g}"]
+    for ind, rows in table.groupby("indicator", sort=False):
+        leading = rows[rows["lag"] >= 0]
+        best = leading.loc[leading["estimate"].abs().idxmax()]
+        n_points = int(battery.panel[f"{ind}_observed"].sum())
+        expected += [
+            str(int(best["lag"])),
+            f"{abs(best['estimate']):.2f}",
+            f"{best['p_adjusted']:.2f}",
+            str(n_points),
+        ]
+        direction = "fewer" if best["estimate"] > 0 else "more"
+        label = battery.series[ind].label.lower()
+        assert f"falling {label} went with {direction} reports" in text
+    assert numbers(text) == expected
+    assert "negative r at a positive lag means a falling indicator was followed by more" in text
+
+
+def test_lagged_scatter_caption(battery):
+    text = caption("lagged_scatter", battery)
+    panel = battery.panel.set_index("month")
+    expected = []
+    for ind, row in battery["ccf"].rows.set_index("indicator").iterrows():
+        lag = int(row["lag"])
+        both = panel[ind].notna() & panel["n_reports"].shift(-lag).notna()
+        observed = both & panel[f"{ind}_observed"].astype(bool)
+        derived = observed & panel[f"{ind}_derived"].astype(bool)
+        expected += [str(lag)] if lag else []
+        expected += [str(int((observed & ~derived).sum()))]
+        expected += [str(int(derived.sum()))] if derived.any() else []
+    assert numbers(text) == expected
+    assert "fractional" in text
+
+
+def test_motive_shares_caption(battery):
+    from statsmodels.stats.proportion import proportion_confint
+
+    text = caption("motive_shares", battery)
+    reports = battery.reports
+    mid = reports["published_start"] + (reports["published_end"] - reports["published_start"]) / 2
+    quarters = reports.groupby(mid.dt.to_period("Q"))["motive_financial"].agg(["size", "sum"])
+    drawn = quarters[quarters["size"] >= 5]
+    low, high = proportion_confint(drawn["sum"], drawn["size"], alpha=0.05, method="wilson")
+    widest = int(np.argmax(np.asarray(high) - np.asarray(low)))
+    share = {m: reports[f"motive_{m}"].astype(float).mean() for m in ("violence", "ideology")}
+    expected = [
+        "5",
+        pct(CONF_LEVEL),
+        pct(share["violence"]),
+        pct(share["ideology"]),
+        pct(reports["motive_financial"].astype(float).mean()),
+        str(drawn["size"].min()),
+        str(drawn["size"].max()),
+        str(int(drawn["sum"].iloc[widest])),
+        str(int(drawn["size"].iloc[widest])),
+        pct(np.asarray(low)[widest]),
+        pct(np.asarray(high)[widest]),
+    ]
+    assert numbers(text) == expected
+
+
+def test_change_points_caption(battery):
+    text = caption("change_points", battery)
+    cp = battery["change_points"].models["change_points"]
+    seg = cp.segments.sort_values("segment")
+    means = seg["mean"].to_numpy()
+    floor = means[1:-1].min()
+    starts = pd.to_datetime(seg["start"]).iloc[1:].tolist()
+    is_edge = [(i == 0 and means[0] < floor) or (i == len(starts) - 1 and means[-1] < floor)
+               for i in range(len(starts))]  # fmt: skip
+    expected = [f"{float(cp.test['p_value'].iloc[0]):.3f}"]
+    expected += [f"{s:%Y}" for s, e in zip(starts, is_edge, strict=True) if not e]
+    expected += [f"{s:%Y}" for s, e in zip(starts, is_edge, strict=True) if e]
+    expected += [f"{m:.1f}" for m in means]
+    assert numbers(text) == expected
+    assert is_edge == [True, False, False, True]  # the bundled data's edges, named as such
+    assert "edge segments" in text
+
+
+def test_rate_ratios_caption(battery):
+    from scipy.stats import norm
+
+    from cftf_analysis.stats.findings import scale_of
+
+    text = caption("rate_ratios", battery)
+    z = norm.ppf(0.5 + CONF_LEVEL / 2)
+    expected = [pct(CONF_LEVEL)]
+    for ind, model in battery["count_model"].models.items():
+        coefs = model.results.params
+        ses = model.results.bse
+        (term,) = [t for t in coefs.index if t not in ("intercept", "trend")]
+        b, se = coefs[term], ses[term]
+        expected += [f"{np.exp(b):.2f}", f"{np.exp(b - z * se):.2f}", f"{np.exp(b + z * se):.2f}"]
+        # the unit: "per USD 10 million a month", "per 10,000 km2"
+        expected += numbers(scale_of(battery.series[ind].unit).step.replace("km2", "km"))
+    expected.append("1")  # "a ratio below 1"
+    assert numbers(text) == expected
+    assert "IRR" not in text
+
+
+def test_sensitivity_caption(battery):
+    text = caption("sensitivity", battery)
+    results = battery["sensitivity"].models
+    n = {len(r.draws) for r in results.values()}
+    expected = [str(n.pop()), pct(CONF_LEVEL)]
+    alpha = battery.options.alpha
+    for ind, res in results.items():
+        est = res.draws["estimate"].dropna().to_numpy()
+        q_low, q_high = np.quantile(est, [0.025, 0.975])
+        share = float(np.mean(res.draws["p_value"] < alpha))
+        model = battery["count_model"].models[ind]
+        observed = float(np.exp(model.results.params.filter(like=ind.split("_")[0]).iloc[0]))
+        expected += [
+            f"{q_low:.2f}",
+            f"{q_high:.2f}",
+            f"{est.min():.2f}",
+            f"{est.max():.2f}",
+            pct(share),
+            f"{alpha:g}",
+            f"{observed:.2f}",
+        ]
+    assert numbers(text) == expected
+    assert "middle 95% of the draws" in text and "the marker is" not in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["timeline", "cross_correlation", "lagged_scatter", "motive_shares", "change_points",
+     "rate_ratios", "sensitivity"],
+)  # fmt: skip
+def test_every_figure_has_a_caption_test(name):
+    from cftf_analysis.figures import FIGURES
+
+    assert set(FIGURES) == {
+        "timeline", "cross_correlation", "lagged_scatter", "motive_shares", "change_points",
+        "rate_ratios", "sensitivity",
+    }  # fmt: skip
+    assert f"test_{name}_caption" in globals()
