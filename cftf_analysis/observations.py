@@ -73,6 +73,20 @@ SPECIAL_QUALIFIERS: Mapping[str, str] = {
 #: (a value typed into a DataFrame, or a derived level whose rows are missing).
 FALLBACK_ROUNDING = 0.005
 
+_NEEDED = (
+    "indicator_id",
+    "indicator",
+    "scope",
+    "measure",
+    "value",
+    "low",
+    "high",
+    "qualifier",
+    "period_start",
+    "period_end",
+    "published",
+    "derived",
+)
 _PAREN = re.compile(r"\s*[(\[].*$")
 _DROP = re.compile(r"[.'’‘`]")
 _SPACE = re.compile(r"[^0-9a-z]+")
@@ -94,9 +108,7 @@ def producer_key(name: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def normalise_producers(
-    names: pd.Series, aliases: Mapping[str, str] | None = None
-) -> pd.Series:
+def normalise_producers(names: pd.Series, aliases: Mapping[str, str] | None = None) -> pd.Series:
     """Map producer names that differ only in styling, or by a known renaming, to one name.
 
     Parameters
@@ -144,7 +156,8 @@ def normalise_producers(
     ...                    "IHS Markit Conflict Monitor"])
     >>> normalise_producers(names).tolist()
     ['IHS Conflict Monitor', 'IHS Conflict Monitor', 'IHS Markit Conflict Monitor']
-    >>> normalise_producers(names, {"IHS Markit Conflict Monitor": "IHS Conflict Monitor"}).tolist()
+    >>> renamed = {"IHS Markit Conflict Monitor": "IHS Conflict Monitor"}
+    >>> normalise_producers(names, renamed).tolist()
     ['IHS Conflict Monitor', 'IHS Conflict Monitor', 'IHS Conflict Monitor']
     """
     text = names.astype("string").fillna("")
@@ -525,12 +538,7 @@ def indicator_observations(
     reported level; one estimate restated (I001, I002: same value within rounding, a relabelled
     period); period of the latest publication (I002); average over 4 months
     """
-    check_columns(
-        indicators,
-        ["indicator_id", "indicator", "scope", "measure", "value", "low", "high", "qualifier"]
-        + ["period_start", "period_end", "published", "derived"],
-        "indicators",
-    )
+    check_columns(indicators, _NEEDED, "indicators")
     names = indicators["producer"] if "producer" in indicators else indicators["source_org"]
     normalised = normalise_producers(names, producer_aliases)
     mask = (indicators["indicator"] == indicator) & (indicators["measure"] == "level")
@@ -565,9 +573,7 @@ def indicator_observations(
         labels = np.array([groups.find(i) for i in range(len(series))])
         reasons = {series.loc[i, "indicator_id"]: v for i, v in how.items()}
         for label in np.unique(labels):
-            members = series[labels == label].sort_values(
-                ["derived", "published", "indicator_id"]
-            )
+            members = series[labels == label].sort_values(["derived", "published", "indicator_id"])
             reported = members[~members["derived"]]
             pool = reported if len(reported) else members
             primary = pool.sort_values(["published", "indicator_id"]).iloc[-1]
