@@ -554,7 +554,8 @@ def indicator_observations(
         raise AnalysisError(
             f"no level rows for indicator {indicator!r}, scope {scope!r}, producer {producer!r}"
         )
-    rows = indicators[mask].copy()
+    keep = [c for c in (*_NEEDED, "value_as_given", "derived_from") if c in indicators]
+    rows = indicators.loc[mask, keep].copy()
     rows["producer"] = normalised[mask]
     rows["qualifier"] = rows["qualifier"].astype("string").fillna("")
     rows["derived"] = rows["derived"].astype(bool)

@@ -44,6 +44,8 @@ from cftf_analysis.errors import ArgumentError
 __all__ = [
     "IC",
     "Adjust",
+    "Bound",
+    "BoundMode",
     "CaveatKind",
     "CcfMethod",
     "ChangePointModel",
@@ -58,6 +60,7 @@ __all__ = [
     "ImageFormat",
     "Interpolation",
     "ItsFamily",
+    "LatentTrend",
     "Regression",
     "Seasonal",
     "SeasonalKind",
@@ -102,6 +105,10 @@ ChangePointResampling = Literal["auto", "permutation", "ar1_bootstrap"]
 Vary = Literal["indicators", "dates"]
 #: Which value of the sensitivity draws a figure shows.
 SensitivityValue = Literal["estimate", "p_value"]
+#: Trend of a latent monthly series: integrated random walk (smooth) or random walk.
+LatentTrend = Literal["smooth", "local_level"]
+#: How a latent series reads a one-sided bound: on the path itself, or on the producer's figure.
+BoundMode = Literal["hard", "soft"]
 
 # --- data -------------------------------------------------------------------------------------
 #: How indicator values are filled between reported months.
@@ -114,6 +121,8 @@ Frequency = Literal["MS", "QS", "6MS", "YS"]
 FileKind = Literal["auto", "reports", "indicators", "events"]
 #: Which data a caveat is about.
 CaveatKind = Literal["reports", "indicators", "all"]
+#: Direction of an observation that is a one-sided bound (``at_least`` is lower).
+Bound = Literal["none", "lower", "upper"]
 #: Image formats :func:`cftf_analysis.figures.save_figure` writes.
 ImageFormat = Literal["png", "svg", "pdf"]
 
