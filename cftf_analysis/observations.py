@@ -126,7 +126,7 @@ def normalise_producers(names: pd.Series, aliases: Mapping[str, str] | None = No
     pandas.Series
         The display name of each producer (string dtype, same index): among
         the spellings that share a key, the most frequent one (ties: the
-        first in sorted order); after an alias, the alias target's display
+        first to appear); after an alias, the alias target's display
         name (its most frequent spelling in ``names``, else the target as given).
 
     Notes
@@ -163,8 +163,10 @@ def normalise_producers(names: pd.Series, aliases: Mapping[str, str] | None = No
     text = names.astype("string").fillna("")
     keys = text.map(producer_key)
     display: dict[str, str] = {}
-    counts = pd.DataFrame({"key": keys, "name": text.str.strip()}).value_counts()
-    for (key, name), _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1])):
+    spellings = pd.DataFrame({"key": keys, "name": text.str.strip()}).reset_index(drop=True)
+    spellings["first"] = spellings.index
+    counts = spellings.groupby(["key", "name"]).agg(n=("first", "size"), first=("first", "min"))
+    for (key, name), _ in counts.sort_values(["n", "first"], ascending=[False, True]).iterrows():
         display.setdefault(key, name)
     alias_keys = {producer_key(k): v for k, v in (aliases or {}).items()}
     for old, new in alias_keys.items():
