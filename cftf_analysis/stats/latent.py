@@ -52,6 +52,7 @@ __all__ = [
     "latent_indicator",
     "simulate_observations",
     "simulate_trend_path",
+    "standard_normal_below",
     "truncated_normal_draws",
 ]
 
@@ -252,6 +253,24 @@ class PathMixture:
         return out
 
 
+def standard_normal_below(
+    upper: np.ndarray | float, size: tuple[int, ...], rng: np.random.Generator
+) -> np.ndarray:
+    """Standard normal draws conditioned on ``x <= upper`` (inverse CDF on the log scale).
+
+    ``x = ndtri_exp(log_ndtr(upper) + log(u))``, ``u`` uniform on (0, 1]: exact
+    and stable far in either tail.
+
+    Examples
+    --------
+    >>> x = standard_normal_below(-6.0, (2000,), np.random.default_rng(0))
+    >>> bool((x <= -6).all()), round(float(x.mean()), 1)
+    (True, -6.2)
+    """
+    u = 1.0 - rng.random(size)
+    return special.ndtri_exp(np.minimum(special.log_ndtr(upper) + np.log(u), 0.0))
+
+
 def truncated_normal_draws(
     mean: np.ndarray,
     cov: np.ndarray,
@@ -277,7 +296,7 @@ def truncated_normal_draws(
     upper = signs * limits
     sd = np.sqrt(np.diag(c))
     if len(m) == 1:
-        w = m + sd * stats.truncnorm.rvs(-np.inf, (upper - m) / sd, size=(n, 1), random_state=rng)
+        w = m + sd * standard_normal_below((upper - m) / sd, (n, 1), rng)
         return signs * w
     w = np.tile(np.minimum(m, upper - 1e-9 * sd), (n, 1))
     coefs, cond_sd = [], []
@@ -290,7 +309,7 @@ def truncated_normal_draws(
         for j, (rest, beta) in enumerate(coefs):
             cm = m[j] + (w[:, rest] - m[rest]) @ beta
             b = (upper[j] - cm) / cond_sd[j]
-            w[:, j] = cm + cond_sd[j] * stats.truncnorm.rvs(-np.inf, b, random_state=rng)
+            w[:, j] = cm + cond_sd[j] * standard_normal_below(b, (n,), rng)
     return signs * w
 
 
@@ -353,6 +372,7 @@ class LatentSeries:
     window: slice = field(repr=False)
     settings: Mapping[str, Any] = field(repr=False)
     model: AveragedTrendModel = field(repr=False)
+    summary_logs: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def trend_sd(self) -> float:
@@ -387,6 +407,25 @@ class LatentSeries:
         n = check_int(n, "n", minimum=1)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         return np.exp(self.mixture.draw_log(n, rng)[:, self.window])
+
+    def monthly_at(self, conf_level: float) -> pd.DataFrame:
+        """:attr:`monthly` with the band at another confidence level.
+
+        Examples
+        --------
+        >>> import cftf_analysis as cftf
+        >>> fit = latent_indicator(cftf.load_indicators(), "territory",
+        ...                        producer="IHS Conflict Monitor")
+        >>> wide, narrow = fit.monthly_at(0.95), fit.monthly_at(0.5)
+        >>> bool((wide["ci_low"] < narrow["ci_low"]).all())
+        True
+        """
+        conf_level = check_fraction(conf_level, "conf_level")
+        summary = _summarise(self.mixture, conf_level, self.summary_logs)
+        out = self.monthly.copy()
+        for col in ("ci_low", "ci_high"):
+            out[col] = summary[col][self.window]
+        return out
 
     def without(self, observation_id: str) -> LatentSeries:
         """The same model refitted without one observation, on the same months.
@@ -753,7 +792,8 @@ def latent_from_observations(
         freq="MS",
         name="month",
     )
-    summary = _summarise(mixture, conf_level)
+    summary_logs = _summary_draws(mixture)
+    summary = _summarise(mixture, conf_level, summary_logs)
     touch = ((np.arange(n_months)[:, None] >= a) & (np.arange(n_months)[:, None] <= b)).sum(1)
     monthly = pd.DataFrame({"month": months})
     for col in ("mean", "median", "ci_low", "ci_high", "log_mean", "log_sd"):
@@ -786,6 +826,7 @@ def latent_from_observations(
         window=window,
         settings=settings,
         model=model,
+        summary_logs=summary_logs,
     )
 
 
@@ -817,9 +858,18 @@ def _mixture_quantiles(means: np.ndarray, sds: np.ndarray, w: np.ndarray, p: flo
     return (lo + hi) / 2
 
 
-def _summarise(mixture: PathMixture, conf_level: float) -> dict[str, np.ndarray]:
-    tail = (1 - conf_level) / 2
+def _summary_draws(mixture: PathMixture) -> np.ndarray | None:
+    """The fixed-seed log draws behind the summaries of a model with bounds (else None)."""
     if len(mixture.bound_values) == 0:
+        return None
+    return mixture.draw_log(N_SUMMARY_DRAWS, np.random.default_rng(SUMMARY_SEED))
+
+
+def _summarise(
+    mixture: PathMixture, conf_level: float, logs: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    tail = (1 - conf_level) / 2
+    if logs is None:
         w, m = mixture.weights, mixture.means
         v = np.clip(mixture.variances, 1e-300, None)
         log_mean = w @ m
@@ -833,7 +883,6 @@ def _summarise(mixture: PathMixture, conf_level: float) -> dict[str, np.ndarray]
             "log_mean": log_mean,
             "log_sd": log_sd,
         }
-    logs = mixture.draw_log(N_SUMMARY_DRAWS, np.random.default_rng(SUMMARY_SEED))
     q = np.quantile(logs, [tail, 0.5, 1 - tail], axis=0)
     return {
         "mean": np.exp(logs).mean(axis=0),
