@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     "load_reports": "cftf_analysis.loaders",
     "load_events": "cftf_analysis.loaders",
     "load_indicators": "cftf_analysis.indicators",
+    "indicator_observations": "cftf_analysis.observations",
     # panel and headline figures
     "monthly_panel": "cftf_analysis.panel",
     "percent_change": "cftf_analysis.headline",
@@ -50,6 +51,7 @@ _LAZY: dict[str, str] = {
     "event_effect": "cftf_analysis.stats.interrupted",
     "motive_share_trend": "cftf_analysis.stats.motives",
     "sensitivity": "cftf_analysis.stats.sensitivity",
+    "latent_indicator": "cftf_analysis.stats.latent",
     "association_summary": "cftf_analysis.stats.summary",
     # corpus
     "count_corpus": "cftf_analysis.corpus",
@@ -91,12 +93,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis.headline import percent_change
     from cftf_analysis.indicators import load_indicators
     from cftf_analysis.loaders import load_events, load_reports
+    from cftf_analysis.observations import indicator_observations
     from cftf_analysis.panel import monthly_panel
     from cftf_analysis.stats.changepoints import change_points
     from cftf_analysis.stats.countmodel import fit_count_model
     from cftf_analysis.stats.crosscorr import cross_correlation
     from cftf_analysis.stats.granger import granger_both_ways, granger_test
     from cftf_analysis.stats.interrupted import event_effect
+    from cftf_analysis.stats.latent import latent_indicator
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.sensitivity import sensitivity
     from cftf_analysis.stats.summary import association_summary

@@ -12,7 +12,6 @@ steps can carry the uncertainty between observations into their own results.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +47,7 @@ __all__ = [
     "MIN_OBSERVATIONS",
     "AveragedTrendModel",
     "LatentSeries",
+    "PathMixture",
     "latent_from_observations",
     "latent_indicator",
     "simulate_observations",
@@ -450,7 +450,9 @@ class LatentSeries:
                 f"observation_id={observation_id!r} is not one of "
                 f"{', '.join(self.observations['observation_id'])}"
             )
-        kept = self.observations.loc[~hit.to_numpy(), list(OBSERVATION_COLUMNS)]
+        reading = ("log_value", "log_sd")
+        columns = [c for c in self.observations.columns if c not in reading]
+        kept = self.observations.loc[~hit.to_numpy(), columns]
         settings = dict(self.settings)
         settings.update(start=self.months[0], end=self.months[-1])
         return latent_from_observations(kept, **settings)
@@ -627,7 +629,7 @@ def latent_from_observations(
     likelihood of the two-sided observations times the probability of the
     bounds. Every summary and draw comes from that mixture. Half-normal with
     scale 0.02 for the smooth trend means the monthly growth rate typically
-    drifts by 1-2 percentage points a month, and rarely by more than 5.
+    drifts by 1-2 percentage points a month (prior median 1.3), rarely by more than 4.
 
     **Computation.** statsmodels' Kalman filter on :class:`AveragedTrendModel`,
     whose state holds the whole path, gives the exact posterior mean and
@@ -745,10 +747,8 @@ def latent_from_observations(
     loglike = np.empty(n_grid)
     means = np.empty((n_grid, n_months))
     covs = np.empty((n_grid, n_months, n_months))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for k, sd in enumerate(grid):
-            loglike[k], means[k], covs[k] = model.path_posterior(sd**2)
+    for k, sd in enumerate(grid):
+        loglike[k], means[k], covs[k] = model.path_posterior(sd**2)
     n_b = len(bounded)
     bound_prob = np.ones(n_grid)
     gains = np.zeros((n_grid, n_months, n_b))
