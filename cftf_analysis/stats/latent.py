@@ -137,6 +137,7 @@ class AveragedTrendModel(MLEModel):
     def __init__(
         self, endog: np.ndarray, design: np.ndarray, obs_var: np.ndarray, trend: str
     ) -> None:
+        check_literal(trend, LatentTrend, "trend")
         n_months, k_endog = endog.shape
         extra = 1 if trend == "smooth" else 0
         k_states = n_months + extra
