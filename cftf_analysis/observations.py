@@ -89,7 +89,7 @@ _NEEDED = (
 )
 _PAREN = re.compile(r"\s*[(\[].*$")
 _DROP = re.compile(r"[.'’‘`]")
-_SPACE = re.compile(r"[^0-9a-z]+")
+_SPACE = re.compile(r"[\W_]+")
 _DECIMALS = re.compile(r"^[+-]?\d*(?:\.(\d+))?$")
 
 
@@ -98,9 +98,9 @@ def producer_key(name: str) -> str:
 
     Examples
     --------
-    >>> producer_key("U.S. Treasury (Adam Szubin, Chatham House)")
-    'us treasury'
-    >>> producer_key("ICSR & EY") == producer_key("icsr and EY")
+    >>> producer_key("U.N. Panel (spokesperson, press briefing)")
+    'un panel'
+    >>> producer_key("Bank & Partners") == producer_key("bank and partners")
     True
     """
     text = _PAREN.sub("", str(name)).casefold()
@@ -119,7 +119,7 @@ def normalise_producers(names: pd.Series, aliases: Mapping[str, str] | None = No
         Renamings, ``{old name: new name}``. Renamings are facts about a case
         (a consultancy merged, a ministry renamed) and belong in the case's
         data, not in code; keys and values are matched by their styling-free
-        key, so ``{"ihs markit": "IHS"}`` also catches ``"IHS Markit."``.
+        key, so ``{"acme analytics": "Acme"}`` also catches ``"Acme Analytics."``.
 
     Returns
     -------
@@ -134,17 +134,17 @@ def normalise_producers(names: pd.Series, aliases: Mapping[str, str] | None = No
     Two names are the same producer when their keys are equal. The key is
     built in this order:
 
-    =====================================  ==============================================
+    =====================================  =====================================================
     step                                   example
-    =====================================  ==============================================
-    drop parenthetical or bracketed        ``US Treasury (Daniel Glaser)`` -> ``US Treasury``
+    =====================================  =====================================================
+    drop parenthetical or bracketed        ``UN Panel (a spokesperson)`` -> ``UN Panel``
     detail and everything after it
-    case-fold                              ``IHS conflict Monitor`` -> ``ihs conflict monitor``
-    ``&`` becomes ``and``                  ``ICSR & EY`` -> ``icsr and ey``
-    delete ``.`` and apostrophes           ``U.S.`` -> ``us``; ``d'Analyse`` -> ``danalyse``
-    every other run of non-alphanumeric    ``Al-Qaeda  Monitor`` -> ``al qaeda monitor``
+    case-fold                              ``Acme conflict Monitor`` -> ``acme conflict monitor``
+    ``&`` becomes ``and``                  ``Bank & Co`` -> ``bank and co``
+    delete ``.`` and apostrophes           ``U.N.`` -> ``un``; ``d'Études`` -> ``détudes``
+    every other run of non-alphanumeric    ``Map-Data  Monitor`` -> ``map data monitor``
     characters becomes one space; strip
-    =====================================  ==============================================
+    =====================================  =====================================================
 
     Nothing else is merged: singular and plural (``estimate``/``estimates``),
     added words, initials or a different organisation name stay apart unless
@@ -152,13 +152,13 @@ def normalise_producers(names: pd.Series, aliases: Mapping[str, str] | None = No
 
     Examples
     --------
-    >>> names = pd.Series(["IHS Conflict Monitor", "IHS conflict monitor.",
-    ...                    "IHS Markit Conflict Monitor"])
+    >>> names = pd.Series(["Acme Conflict Monitor", "acme conflict monitor.",
+    ...                    "Acme Analytics Conflict Monitor"])
     >>> normalise_producers(names).tolist()
-    ['IHS Conflict Monitor', 'IHS Conflict Monitor', 'IHS Markit Conflict Monitor']
-    >>> renamed = {"IHS Markit Conflict Monitor": "IHS Conflict Monitor"}
+    ['Acme Conflict Monitor', 'Acme Conflict Monitor', 'Acme Analytics Conflict Monitor']
+    >>> renamed = {"Acme Analytics Conflict Monitor": "Acme Conflict Monitor"}
     >>> normalise_producers(names, renamed).tolist()
-    ['IHS Conflict Monitor', 'IHS Conflict Monitor', 'IHS Conflict Monitor']
+    ['Acme Conflict Monitor', 'Acme Conflict Monitor', 'Acme Conflict Monitor']
     """
     text = names.astype("string").fillna("")
     keys = text.map(producer_key)
@@ -508,7 +508,7 @@ def indicator_observations(
        otherwise two derived levels of overlapping months merge when one's
        value lies in the other's interval; otherwise it is an observation of
        its own (``derived`` True).
-    4. **Periods.** A figure for a period (a quarter, a year, ``mid 2015``, a
+    4. **Periods.** A figure for a period (a quarter, a year, ``mid YYYY``, a
        day range) is an observation of the average over the months the period
        touches, each month counted once.
     5. **Ranges** (``low``, ``high``) are measurement intervals; **bounds**

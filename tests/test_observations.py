@@ -312,6 +312,7 @@ def test_producer_normalisation_table() -> None:
     assert producer_key("U.S. Treasury") == producer_key("US Treasury")
     assert producer_key("Centre d'Analyse") == producer_key("Centre d’Analyse")
     assert producer_key("ICSR & EY") == producer_key("ICSR and EY")
+    assert producer_key("Centre d'Études") == "centre détudes"  # letters beyond ASCII stay
     apart = ["US-led coalition estimate", "US-led coalition estimates"]
     assert producer_key(apart[0]) != producer_key(apart[1])
     names = pd.Series([*same, "IHS Conflict Monitor"])
