@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "import_ucdp_ged": "cftf_analysis.importers",
     "import_acled": "cftf_analysis.importers",
     "import_gtd": "cftf_analysis.importers",
+    "indicator_observations": "cftf_analysis.observations",
     # panel and headline figures
     "monthly_panel": "cftf_analysis.panel",
     "month_weights": "cftf_analysis.panel",
@@ -110,6 +111,7 @@ _LAZY: dict[str, str] = {
     "make_figure": "cftf_analysis.figures.catalog",
     # the report
     "run_report": "cftf_analysis.report",
+    "latent_indicator": "cftf_analysis.stats.latent",
     # corpus
     "count_corpus": "cftf_analysis.corpus",
     "corpus_summary": "cftf_analysis.corpus",
@@ -175,6 +177,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_reports,
         report_problems,
     )
+    from cftf_analysis.observations import indicator_observations
     from cftf_analysis.panel import indicator_points, month_weights, monthly_panel, series_rows
     from cftf_analysis.report import run_report
     from cftf_analysis.stats.battery import (
@@ -194,6 +197,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis.stats.crosscorr import cross_correlation
     from cftf_analysis.stats.granger import granger_both_ways, granger_test
     from cftf_analysis.stats.interrupted import event_effect
+    from cftf_analysis.stats.latent import latent_indicator
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
     from cftf_analysis.stats.sensitivity import sensitivity

@@ -45,6 +45,8 @@ __all__ = [
     "IC",
     "ActorMatch",
     "Adjust",
+    "Bound",
+    "BoundMode",
     "CaseFreq",
     "CaveatKind",
     "CcfMethod",
@@ -64,6 +66,7 @@ __all__ = [
     "ImportDataset",
     "Interpolation",
     "ItsFamily",
+    "LatentTrend",
     "Regression",
     "Seasonal",
     "SeasonalKind",
@@ -108,6 +111,10 @@ ChangePointResampling = Literal["auto", "permutation", "ar1_bootstrap"]
 Vary = Literal["indicators", "dates"]
 #: Which value of the sensitivity draws a figure shows.
 SensitivityValue = Literal["estimate", "p_value"]
+#: Trend of a latent monthly series: integrated random walk (smooth) or random walk.
+LatentTrend = Literal["smooth", "local_level"]
+#: How a latent series reads a one-sided bound: on the path itself, or on the producer's figure.
+BoundMode = Literal["hard", "soft"]
 
 # --- data -------------------------------------------------------------------------------------
 #: How indicator values are filled between reported months.
@@ -122,6 +129,8 @@ CaseFreq = Literal["MS", "QS"]
 FileKind = Literal["auto", "reports", "indicators", "events"]
 #: Which data a caveat is about.
 CaveatKind = Literal["reports", "indicators", "all"]
+#: Direction of an observation that is a one-sided bound (``at_least`` is lower).
+Bound = Literal["none", "lower", "upper"]
 #: Image formats :func:`cftf_analysis.figures.save_figure` writes.
 ImageFormat = Literal["png", "svg", "pdf"]
 #: Category of a dated event (``events.csv`` column ``category``; the values of
