@@ -20,9 +20,8 @@ from cftf_analysis._io import (
     check_enum,
     check_frame,
     parse_numbers,
-    read_table,
 )
-from cftf_analysis.loaders import date_columns
+from cftf_analysis.loaders import date_columns, read_source
 from cftf_analysis.schemas import INDICATORS_SCHEMA, validate
 from cftf_analysis.units import UNIT_RULES
 from cftf_analysis.vocab import CHANGE_UNITS, INDICATORS, QUALIFIERS
@@ -66,23 +65,23 @@ def producer_name(source_org: pd.Series) -> pd.Series:
     return base.replace(PRODUCER_ALIASES).astype("string")
 
 
-def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
-    problems = Problems(label)
+def _check(raw: pd.DataFrame, problems: Problems) -> dict[str, object]:
     parsed: dict[str, object] = {}
     nonempty = ("indicator_id", "scope", "period", "published", "source_org", "url")
-    if not check_frame(
+    check_frame(
         raw,
         problems,
         required=REQUIRED,
         optional=OPTIONAL,
         nonempty=nonempty,
         id_column="indicator_id",
-    ):
-        return problems, parsed
+    )
     check_enum(raw, "indicator", INDICATORS, problems)
     check_enum(raw, "unit", tuple(UNIT_RULES), problems)
     check_enum(raw, "qualifier", QUALIFIERS, problems, allow_empty=True)
     is_change = raw["unit"].isin(CHANGE_UNITS)
+    is_percent_change = raw["unit"] == "percent change"
+    factor = raw["unit"].map(lambda u: UNIT_RULES[u].factor if u in UNIT_RULES else 1.0)
     nums = {}
     for col in ("value", "low", "high"):
         nums[col] = parse_numbers(raw, col, problems)
@@ -91,6 +90,29 @@ def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
             problems.add_rows(
                 negative, col, f"negative {col} for a level (only change units may be negative)"
             )
+        gone = is_percent_change & (nums[col] <= -100)
+        if gone.any():
+            problems.add_rows(
+                gone,
+                col,
+                [
+                    f"a percent change of {v:g} would leave nothing or less than nothing; "
+                    "a decline is above -100"
+                    for v in nums[col][gone]
+                ],
+            )
+        with np.errstate(over="ignore"):
+            overflow = nums[col].notna() & ~np.isfinite(nums[col] * factor)
+        if overflow.any():
+            problems.add_rows(
+                overflow,
+                col,
+                [
+                    f"{v:g} {u} is too large to convert into the canonical unit"
+                    for v, u in zip(nums[col][overflow], raw["unit"][overflow], strict=True)
+                ],
+            )
+            nums[col] = nums[col].where(~overflow)
     value, low, high = nums["value"], nums["low"], nums["high"]
     no_number = value.isna() & (low.isna() | high.isna())
     if no_number.any():
@@ -120,23 +142,39 @@ def _check(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
     parsed["baseline"] = date_columns(
         raw, "baseline_period", "baseline", problems, allow_empty=True
     )
-    parsed["published"] = date_columns(raw, "published", "published", problems, allow_empty=False)
-    return problems, parsed
+    parsed["published"] = date_columns(
+        raw, "published", "published", problems, allow_empty=False, not_future=True
+    )
+    return parsed
 
 
-def indicator_problems(source: Source = None) -> pd.DataFrame:
+def indicator_problems(
+    source: Source = None, *, sheet: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """List every problem in an indicators table; columns ``file, row, column, problem``.
+
+    ``sheet`` and ``encoding`` are as in :func:`~cftf_analysis.loaders.load_reports`.
+    A change that would give a negative derived level is listed too.
 
     Examples
     --------
     >>> indicator_problems().empty
     True
     """
-    raw, label = read_table(config.INDICATORS_FILE if source is None else source)
-    return _check(raw, label)[0].to_frame()
+    raw, problems = read_source(source, config.INDICATORS_FILE, sheet=sheet, encoding=encoding)
+    parsed = _check(raw, problems)
+    if not problems.items:
+        _derived_level_problems(_tidy(raw, parsed), problems)
+    return problems.to_frame()
 
 
-def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.DataFrame:
+def load_indicators(
+    source: Source = None,
+    *,
+    derive_levels: bool = True,
+    sheet: str | None = None,
+    encoding: str | None = None,
+) -> pd.DataFrame:
     """Load indicators into a long, tidy frame with canonical units.
 
     Parameters
@@ -147,6 +185,8 @@ def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.
     derive_levels
         Add a level row for each percent or km2 change whose baseline level is
         in the data (see Notes). The change rows themselves are always kept.
+    sheet, encoding
+        As in :func:`~cftf_analysis.loaders.load_reports`.
 
     Returns
     -------
@@ -190,9 +230,19 @@ def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.
     >>> int(ind.groupby(["indicator", "measure"])["unit"].nunique().max())
     1
     """
-    raw, label = read_table(config.INDICATORS_FILE if source is None else source)
-    problems, parsed = _check(raw, label)
+    raw, problems = read_source(source, config.INDICATORS_FILE, sheet=sheet, encoding=encoding)
+    parsed = _check(raw, problems)
     problems.raise_if_any()
+    out = _tidy(raw, parsed)
+    if derive_levels:
+        _derived_level_problems(out, problems)
+        problems.raise_if_any()
+        out = pd.concat([out, _derive_levels(out)], ignore_index=True)
+    return validate(INDICATORS_SCHEMA, out)
+
+
+def _tidy(raw: pd.DataFrame, parsed: dict[str, object]) -> pd.DataFrame:
+    """The reported rows in the tidy schema (before levels are derived)."""
     rules = raw["unit"].map(UNIT_RULES)
     factor = rules.map(lambda r: r.factor).astype("float64")
     nums = parsed["numbers"]
@@ -224,9 +274,24 @@ def load_indicators(source: Source = None, *, derive_levels: bool = True) -> pd.
     out["period_text"] = raw["period"].astype("string")
     out["unit_as_reported"] = raw["unit_as_reported"].astype("string")
     out["note"] = raw["note"].astype("string")
-    if derive_levels:
-        out = pd.concat([out, _derive_levels(out)], ignore_index=True)
-    return validate(INDICATORS_SCHEMA, out)
+    return out
+
+
+def _derived_level_problems(out: pd.DataFrame, problems: Problems) -> None:
+    """Record each change whose derived level would be negative (a km2 loss above the level)."""
+    derived = _derive_levels(out)
+    negative = (derived[["value", "low", "high"]] < 0).any(axis=1)
+    row_of = {ident: i + 1 for i, ident in enumerate(out["indicator_id"])}
+    for change_base, value in zip(
+        derived["derived_from"][negative], derived["value"][negative], strict=True
+    ):
+        change, base = str(change_base).split("+", 1)
+        problems.add(
+            f"this change applied to the level in {base} gives a negative level ({value:g}); "
+            "check the sign, unit or baseline_period",
+            row=row_of[change],
+            column="value",
+        )
 
 
 def _overlap_share(start_a, end_a, start_b, end_b) -> np.ndarray:
