@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help setup report figures test lint format benchmark benchmark-corpus calibration clean
+.PHONY: help setup report figures test fuzz hostile lint format benchmark benchmark-corpus calibration clean
 
 help: ## list the jobs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-17s %s\n", $$1, $$2}'
@@ -27,6 +27,12 @@ figures: $(STAMP) ## rebuild figures/ only
 
 test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks)
 	$(PY) -m pytest --nbmake tests cftf_analysis notebooks
+
+fuzz: $(STAMP) ## fuzz the readers with thousands of mutated raw and corpus files (a few minutes)
+	CFTF_FUZZ_SCALE=20 $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
+
+hostile: $(STAMP) ## run the hostile-input cases (API and CLI); writes validation/results/hostile_inputs.md
+	$(PY) validation/hostile_inputs.py
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -19,12 +19,13 @@ import contextlib
 import csv
 import datetime as dt
 import decimal
+import difflib
 import io
 import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -613,10 +614,26 @@ def read_table(
     return frame, problems.file
 
 
-def _case_variants(frame: pd.DataFrame, known: Iterable[str]) -> dict[str, str]:
-    """Known column -> the frame's column that differs from it only in case."""
-    by_key = {c.casefold(): c for c in frame.columns if c}
-    return {k: by_key[k.casefold()] for k in known if k not in frame and k.casefold() in by_key}
+def _near_misses(frame: pd.DataFrame, known: Sequence[str]) -> dict[str, str]:
+    """Absent known column -> the frame's unknown column that looks like a misspelling of it.
+
+    A column that differs only in case, or that is close in spelling (``notes``
+    for ``note``, ``categroy`` for ``category``), would otherwise be ignored
+    while the known column is taken as absent: its values would be lost.
+    """
+    unknown = [c for c in frame.columns if c and c not in known]
+    by_key = {c.casefold(): c for c in unknown}
+    out = {}
+    for name in known:
+        if name in frame.columns:
+            continue
+        if name.casefold() in by_key:
+            out[name] = by_key[name.casefold()]
+            continue
+        close = difflib.get_close_matches(name.casefold(), list(by_key), n=1, cutoff=0.8)
+        if close:
+            out[name] = by_key[close[0]]
+    return out
 
 
 def check_frame(
@@ -633,15 +650,15 @@ def check_frame(
     Records missing required columns (naming a column that differs only in
     case), adds them and absent optional columns as empty text so that the
     other columns are still checked (problems in the added cells are not
-    recorded), records a column that differs from an optional one only in
-    case (its values would otherwise be ignored), empty cells in ``nonempty``
-    columns and duplicate ids.
+    recorded), records an unknown column that looks like a misspelling of an
+    absent optional one (its values would otherwise be ignored), empty cells
+    in ``nonempty`` columns and duplicate ids.
     """
-    variants = _case_variants(raw, [*required, *optional])
+    variants = _near_misses(raw, [*required, *optional])
     missing = [c for c in required if c not in raw.columns]
     for col in missing:
         hint = (
-            f" (found '{variants[col]}': column names are case-sensitive)"
+            f" (found '{variants[col]}': is it misspelt? names are case-sensitive)"
             if col in variants
             else ""
         )
@@ -652,8 +669,8 @@ def check_frame(
         if col not in raw.columns:
             if col in variants:
                 problems.add(
-                    f"column '{variants[col]}' differs from '{col}' only in case and would be "
-                    "ignored; rename it",
+                    f"column '{variants[col]}' looks like a misspelling of '{col}' and would "
+                    f"be ignored; rename it to '{col}' (names are case-sensitive)",
                     column=variants[col],
                 )
             raw[col] = ""

@@ -79,7 +79,9 @@ def _check(raw: pd.DataFrame, problems: Problems) -> dict[str, object]:
     check_enum(raw, "indicator", INDICATORS, problems)
     check_enum(raw, "unit", tuple(UNIT_RULES), problems)
     check_enum(raw, "qualifier", QUALIFIERS, problems, allow_empty=True)
-    is_change = raw["unit"].isin(CHANGE_UNITS)
+    # without a unit column, no check that depends on the unit can be made
+    units_given = "unit" not in problems.absent
+    is_change = raw["unit"].isin(CHANGE_UNITS) | (not units_given)
     is_percent_change = raw["unit"] == "percent change"
     factor = raw["unit"].map(lambda u: UNIT_RULES[u].factor if u in UNIT_RULES else 1.0)
     nums = {}
@@ -114,7 +116,7 @@ def _check(raw: pd.DataFrame, problems: Problems) -> dict[str, object]:
             )
             nums[col] = nums[col].where(~overflow)
     value, low, high = nums["value"], nums["low"], nums["high"]
-    no_number = value.isna() & (low.isna() | high.isna())
+    no_number = (raw["value"] == "") & (low.isna() | high.isna())
     if no_number.any():
         problems.add_rows(no_number, "value", "give a value, or both low and high")
     one_bound = low.isna() != high.isna()
@@ -129,7 +131,7 @@ def _check(raw: pd.DataFrame, problems: Problems) -> dict[str, object]:
     over = share & ((value > 100) | (high > 100))
     if over.any():
         problems.add_rows(over, "value", "a percent share cannot exceed 100")
-    needs_base = is_change & (raw["baseline_period"] == "")
+    needs_base = is_change & units_given & (raw["baseline_period"] == "")
     if needs_base.any():
         problems.add_rows(needs_base, "baseline_period", "a change needs a baseline_period")
     stray_base = ~is_change & raw["unit"].isin(UNIT_RULES) & (raw["baseline_period"] != "")

@@ -158,7 +158,7 @@ def test_duplicate_headers_in_a_frame():
 
 def test_a_column_differing_from_a_known_one_by_case_is_not_ignored(tmp_path):
     frame = raw().rename(columns={"note": "Note"})
-    with pytest.raises(DataValidationError, match=r"'Note'.*'note'"):
+    with pytest.raises(DataValidationError, match=r"'Note'.*misspelling of 'note'"):
         cftf.load_events(frame)
 
 
@@ -323,3 +323,12 @@ def test_neutralise_formulas_leaves_the_input_frame_alone():
     assert frame["a"].tolist() == ["=1", "b"]
     assert out["a"].tolist() == ["'=1", "b"]
     assert out["c"].astype(str).tolist() == ["'-x", "y"]
+
+
+def test_a_misspelt_optional_column_is_not_ignored():
+    frame = raw().rename(columns={"note": "notes"})
+    with pytest.raises(DataValidationError, match=r"'notes'.*misspelling of 'note'"):
+        cftf.load_events(frame)
+    frame = raw().rename(columns={"category": "categroy"})
+    with pytest.raises(DataValidationError, match=r"'category'.*missing.*found 'categroy'"):
+        cftf.load_events(frame)

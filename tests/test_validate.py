@@ -54,6 +54,17 @@ def test_validate_command_lists_every_problem_without_crashing(missing_and_bad, 
     assert "row 3, column 'published'" in out and "row 7, column 'group_size'" in out
 
 
+def test_checks_that_need_a_missing_column_are_not_guessed(tmp_path):
+    frame = raw("indicators.csv").drop(columns=["unit"])
+    frame.loc[4, "value"] = "inf"
+    problems = validate_file(write(frame, tmp_path, "ind.csv"))
+    # change rows hold negative values: without units they are not called negative levels
+    assert problems[["row", "column"]].astype(object).values.tolist() == [
+        [pd.NA, "unit"],
+        [5, "value"],
+    ]
+
+
 def test_an_unreadable_file_is_one_listed_problem(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_bytes((config.RAW_DIR / "events.csv").read_text().encode("utf-16"))
