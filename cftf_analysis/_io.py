@@ -46,7 +46,13 @@ _READERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "ex
 #: Control characters a cell may not hold: C0 controls except tab, newline and
 #: carriage return, DEL, and the C1 controls (which in decoded text are almost
 #: always the trace of a file read in the wrong encoding).
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: (Written with escapes so that Python's re and pyarrow's RE2 read the same pattern.)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# every byte but the C0 controls (tab, newline and carriage return excepted) and DEL; C1
+# controls are two bytes in UTF-8 (0xC2 0x80-0x9F)
+_NOT_C0 = bytes(b for b in range(256) if not (b < 0x20 and b not in (9, 10, 13)) and b != 0x7F)
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
 
 # byte-order marks, longest first (the UTF-32-LE mark starts with the UTF-16-LE one)
 _BOMS = (
@@ -168,7 +174,8 @@ def decode_text(data: bytes, label: str, encoding: str | None) -> str:
 # --- CSV --------------------------------------------------------------------------------------
 
 # A closing quote followed by more text (`"x"y`): pyarrow would drop the quotes silently.
-_QUOTE_THEN_TEXT = re.compile(rb'[^",\r\n]"[^",\r\n]')
+# (The pattern starts with the quote itself, which the regex engine finds fast.)
+_QUOTE_THEN_TEXT = re.compile(rb'"(?<=[^",\r\n]")(?=[^",\r\n])')
 
 
 def _header_width(text: str) -> int:
@@ -178,7 +185,7 @@ def _header_width(text: str) -> int:
     return 0
 
 
-def _arrow_csv(data: bytes, width: int, block_size: int) -> list[list[str]]:
+def _arrow_csv(data: bytes, width: int, block_size: int) -> list[pd.Series]:
     import pyarrow.csv as pacsv
 
     names = [f"f{i}" for i in range(width)]
@@ -192,10 +199,11 @@ def _arrow_csv(data: bytes, width: int, block_size: int) -> list[list[str]]:
             quoted_strings_can_be_null=False,
         ),
     )
-    return [table.column(i).to_pylist() for i in range(width)]
+    # pandas' own string dtype (Arrow-backed where pyarrow is installed): vectorised checks
+    return [pd.Series(table.column(i).to_pandas(), dtype="str") for i in range(width)]
 
 
-def _python_csv(text: str, label: str, width: int) -> list[list[str]]:
+def _python_csv(text: str, label: str, width: int) -> list[pd.Series]:
     """Parse strictly with the csv module, naming the line of the first structural fault."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[str]] = []
@@ -228,10 +236,18 @@ def _python_csv(text: str, label: str, width: int) -> list[list[str]]:
                 file=label,
             )
         rows.append(row)
-    return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+    columns = zip(*rows, strict=True) if rows else [[] for _ in range(width)]
+    return [pd.Series(list(col), dtype="str") for col in columns]
 
 
-def _read_csv(path: Path, label: str, encoding: str | None) -> tuple[list[str], list[list[str]]]:
+def may_hold_controls(utf8: bytes) -> bool:
+    """Whether UTF-8 text may hold a control character (a fast test over the bytes)."""
+    return bool(utf8.translate(None, _NOT_C0)) or _C1_UTF8.search(utf8) is not None
+
+
+def _read_csv(
+    path: Path, label: str, encoding: str | None
+) -> tuple[list[str], list[pd.Series], bool]:
     data = path.read_bytes()
     text = decode_text(data, label, encoding)
     if not text.strip():
@@ -251,8 +267,9 @@ def _read_csv(path: Path, label: str, encoding: str | None) -> tuple[list[str], 
                     columns = _arrow_csv(utf8, width, max(block, len(utf8) + 1))
     if columns is None:  # the slow, strict parser names the faulty line
         columns = _python_csv(text, label, width)
-    header = [col[0] for col in columns]
-    return header, [col[1:] for col in columns]
+    header = [str(col.iloc[0]) for col in columns]
+    data = [col.iloc[1:].reset_index(drop=True) for col in columns]
+    return header, data, may_hold_controls(utf8)
 
 
 # --- Excel ------------------------------------------------------------------------------------
@@ -381,12 +398,15 @@ def value_text(value: Any) -> str:
 
 
 def column_text(column: pd.Series) -> pd.Series:
-    """A column as text cells (``""`` for missing), whatever its dtype."""
-    if pd.api.types.is_string_dtype(column.dtype) and pd.api.types.infer_dtype(
-        column, skipna=True
-    ) in ("string", "empty"):
-        return column.astype(object).where(column.notna(), "")
-    return column.astype(object).map(value_text)
+    """A column as text cells (``""`` for missing) of pandas' string dtype, whatever its dtype."""
+    if isinstance(column.dtype, pd.StringDtype) or (
+        pd.api.types.is_string_dtype(column.dtype)
+        and pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty")
+    ):
+        text = column
+    else:
+        text = column.astype(object).map(value_text)
+    return text.astype("str").where(column.notna().to_numpy(), "")
 
 
 def _unsupported(column: pa.ChunkedArray) -> bool:
@@ -495,8 +515,14 @@ def _control_problem(text: str) -> str:
     return f"the text holds a control character ({_control_code(text)}); remove it"
 
 
-def _assemble(names: Sequence[Any], columns: Sequence[Any], problems: Problems) -> pd.DataFrame:
-    """Name, check and trim the columns; record header and cell problems."""
+def _assemble(
+    names: Sequence[Any], columns: Sequence[Any], problems: Problems, *, controls: bool = True
+) -> pd.DataFrame:
+    """Name, check and trim the columns; record header and cell problems.
+
+    ``controls=False`` skips the search for control characters (the caller
+    knows there are none).
+    """
     header = ["" if n is None else str(n) for n in names]
     first: dict[str, int] = {}
     out: dict[str, pd.Series] = {}
@@ -524,8 +550,8 @@ def _assemble(names: Sequence[Any], columns: Sequence[Any], problems: Problems) 
             )
             continue
         first[key] = i
-        bad = text.str.contains(CONTROL_CHARACTERS.pattern, regex=True)
-        if bad.any():
+        bad = text.str.contains(CONTROL_CHARACTERS.pattern, regex=True) if controls else None
+        if bad is not None and bad.any():
             problems.add_rows(bad, trimmed, [_control_problem(v) for v in text[bad]])
         out[trimmed] = text.str.strip()
     return pd.DataFrame(out).reset_index(drop=True)
@@ -557,6 +583,7 @@ def read_raw(
         if sheet is not None or codec is not None:
             raise ArgumentError("sheet= and encoding= apply to files, not to a DataFrame")
         problems = Problems("<DataFrame>")
+        controls = True
         names = list(source.columns)
         columns = [source.iloc[:, i] for i in range(source.shape[1])]
     else:
@@ -578,9 +605,10 @@ def read_raw(
         if path.stat().st_size == 0:
             raise DataValidationError("file is empty", file=label)
         bad: list[Located] = []
+        controls = True
         try:
             if kind == "csv":
-                names, columns = _read_csv(path, label, encoding)
+                names, columns, controls = _read_csv(path, label, encoding)
             elif kind == "parquet":
                 names, columns, bad = _read_parquet(path, label)
             else:
@@ -592,7 +620,7 @@ def read_raw(
             problems.add(message, row=row, column=column)
     if not columns:
         raise DataValidationError("no columns", file=problems.file)
-    frame = _assemble(names, columns, problems)
+    frame = _assemble(names, columns, problems, controls=controls)
     if frame.shape[0] == 0:
         raise DataValidationError("no data rows", file=problems.file)
     return frame, problems

@@ -146,6 +146,7 @@ def test_control_characters_are_shown_escaped(tmp_path):
         ("cut.parquet", None),
         ("bad.jsonl", b'{"published": "2016-01-01", "title": "ok"}\n{"published": \n'),
         ("text.parquet", b"not a parquet file at all"),
+        ("ragged.csv", b"published,title,url\n2016-01-01,a,u1\n2016-01-02,b,u2,c,d\n"),
     ],
 )
 def test_corrupt_corpus_files_are_data_errors_naming_the_file(tmp_path, name, content):
@@ -165,3 +166,28 @@ def test_corrupt_corpus_files_are_data_errors_naming_the_file(tmp_path, name, co
     assert result.exit_code == 1
     assert "error:" in result.output and name in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("engine", ["auto", "pandas", "polars"])
+def test_a_ragged_corpus_csv_names_its_line(tmp_path, engine):
+    from cftf_analysis.corpus import count_corpus
+
+    path = tmp_path / "ragged.csv"
+    lines = ["published,title,url"] + [f"2016-01-{i + 1:02d},t{i},u{i}" for i in range(20)]
+    lines[12] += ",extra,more"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataValidationError, match=r"(?i)ragged.csv.*(line|fields|schema)"):
+        count_corpus(path, text="title", engine=engine)
+
+
+def test_corpus_csv_files_are_joined_by_column_name(tmp_path):
+    from cftf_analysis.corpus import corpus_summary, count_corpus
+
+    (tmp_path / "a.csv").write_text("published,title,url\n2016-01-01,ISIS fighters,u1\n")
+    (tmp_path / "b.csv").write_text("title,published,url\nISIS fighters,2016-02-02,u2\n")
+    counts = count_corpus([tmp_path / "a.csv", tmp_path / "b.csv"], text="title")
+    assert counts["n_articles_topic"].tolist() == [1, 1]
+    assert int(corpus_summary(counts).loc[0, "n_undated"]) == 0
+    (tmp_path / "c.csv").write_text("published,headline,url\n2016-01-01,IS,u3\n")
+    with pytest.raises(DataValidationError, match=r"c.csv.*columns differ"):
+        count_corpus([tmp_path / "a.csv", tmp_path / "c.csv"], text="title")

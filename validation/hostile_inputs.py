@@ -606,7 +606,7 @@ for ident, name, content, engine, what in [
     (
         "K06",
         "ragged.csv",
-        lambda f: b"published,title\n2016-01-01,a\n2016-01-02,b,c,d\n",
+        lambda f: b"published,title,url\n2016-01-01,a,u1\n2016-01-02,b,u2,c,d\n",
         "auto",
         "ragged CSV",
     ),
