@@ -336,17 +336,59 @@ def _read_excel(
         book.close()
     if len(names) > 1:
         label = f"{label} (sheet '{chosen}')"
-    if not grid:
+    unsaved = _unsaved_formulas(path, chosen, grid)
+    if not grid and not unsaved:
         raise DataValidationError("no data rows", file=label)
-    header, *rows = grid
-    errors = [
-        (r + 1, str(header[c] or "").strip() or None, f"Excel error value '{v}' in the cell")
+    header = grid[0] if grid else []
+    rows = grid[1:]
+
+    def column_name(c: int) -> str | None:
+        return str(header[c] or "").strip() or None if c < len(header) else None
+
+    errors: list[Located] = [
+        (r + 1, column_name(c), f"Excel error value '{v}' in the cell")
         for r, row in enumerate(rows)
         for c, v in enumerate(row)
         if isinstance(v, ExcelErrorValue)
     ]
+    errors += [
+        (
+            r if r > 0 else None,
+            column_name(c),
+            f"the formula '{formula}' has no saved value (the workbook was not recalculated "
+            "and saved by a spreadsheet program): open and save it there, or paste values",
+        )
+        for r, c, formula in unsaved
+    ]
     columns = [list(col) for col in zip(*rows, strict=True)] if rows else []
     return label, header, columns, errors
+
+
+def _unsaved_formulas(path: Path, sheet: str, grid: list[list[Any]]) -> list[tuple[int, int, str]]:
+    """(grid row, column, formula) of formula cells without a saved value.
+
+    ``data_only`` reading gives such a cell as empty (a workbook written by a
+    program, never opened in a spreadsheet, has no values for its formulas),
+    so its value would be lost without a word.
+    """
+    import openpyxl
+
+    found = []
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = book[sheet]
+        with contextlib.suppress(AttributeError):
+            ws.reset_dimensions()
+        for r, cells in enumerate(ws.iter_rows()):
+            for c, cell in enumerate(cells):
+                if getattr(cell, "data_type", None) != "f":
+                    continue
+                value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
+                if value is None:
+                    found.append((r, c, str(cell.value)))
+    finally:
+        book.close()
+    return found
 
 
 # --- cells as text ----------------------------------------------------------------------------

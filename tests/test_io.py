@@ -332,3 +332,15 @@ def test_a_misspelt_optional_column_is_not_ignored():
     frame = raw().rename(columns={"category": "categroy"})
     with pytest.raises(DataValidationError, match=r"'category'.*missing.*found 'categroy'"):
         cftf.load_events(frame)
+
+
+def test_a_formula_without_a_saved_value_is_not_read_as_empty(tmp_path):
+    frame = raw().head(5).astype(object)
+    frame.loc[2, "note"] = '=CONCATENATE("a", "b")'  # openpyxl saves no value for it
+    frame.loc[4, "scope"] = "=A1"
+    path = _book(tmp_path / "formula.xlsx", {"events": _rows(frame)})
+    from cftf_analysis.validate import validate_file
+
+    listed = validate_file(path)
+    assert listed[["row", "column"]].values.tolist() == [[3, "note"], [5, "scope"]]
+    assert listed["problem"].str.contains("no saved value").all()

@@ -345,6 +345,12 @@ def _case_variant(folder):
     return expect_error(lambda: cftf.load_events(path), "'Note'", "'note'")
 
 
+@case("H10", "duplicate columns", "API", "optional column misspelt 'notes' (would be ignored)")
+def _misspelt(folder):
+    path = csv_file(folder, raw("events").rename(columns={"note": "notes"}))
+    return expect_error(lambda: cftf.load_events(path), "'notes'", "'note'")
+
+
 @case("H08", "duplicate columns", "CLI", "validate a file with 'category' twice")
 def _dup_cli(folder):
     path = csv_file(folder, _dup_frame("category"))
@@ -442,6 +448,14 @@ def _sheet_cli(folder):
 def _no_such_sheet(folder):
     path = book(folder, {"events": raw("events")})
     return expect_error(lambda: cftf.load_events(path, sheet="Events 2"), "'events'")
+
+
+@case("X10", "excel", "API", "a formula cell with no saved value (would read as empty)")
+def _unsaved_formula(folder):
+    frame = raw("events").head(5).astype(object)
+    frame.loc[1, "note"] = '=CONCATENATE("a","b")'
+    path = book(folder, {"events": frame})
+    return expect_error(lambda: cftf.load_events(path), "row 2", "'note'", "formula")
 
 
 # --- 5. control characters -----------------------------------------------------------------------
