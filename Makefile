@@ -28,7 +28,7 @@ figures: $(STAMP) ## rebuild figures/ only
 test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks)
 	$(PY) -m pytest --nbmake tests cftf_analysis notebooks
 
-fuzz: $(STAMP) ## fuzz the readers with thousands of mutated raw and corpus files (a few minutes)
+fuzz: $(STAMP) ## fuzz the readers with about 4,000 mutated raw and corpus files (about 15 minutes)
 	CFTF_FUZZ_SCALE=20 $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 hostile: $(STAMP) ## run the hostile-input cases (API and CLI); writes validation/results/hostile_inputs.md

@@ -116,10 +116,12 @@ def _check(raw: pd.DataFrame, problems: Problems) -> dict[str, object]:
             )
             nums[col] = nums[col].where(~overflow)
     value, low, high = nums["value"], nums["low"], nums["high"]
-    no_number = (raw["value"] == "") & (low.isna() | high.isna())
+    # presence is judged on the text: a cell that is not a number has its own problem
+    absent = {col: raw[col] == "" for col in ("value", "low", "high")}
+    no_number = absent["value"] & (absent["low"] | absent["high"])
     if no_number.any():
         problems.add_rows(no_number, "value", "give a value, or both low and high")
-    one_bound = low.isna() != high.isna()
+    one_bound = absent["low"] != absent["high"]
     if one_bound.any():
         problems.add_rows(one_bound, "low", "low and high must be given together")
     if (low > high).any():
