@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help setup report figures test test-fast lint format benchmark benchmark-corpus calibration clean update-figure-baselines
+.PHONY: help setup report figures test test-fast fuzz hostile lint format benchmark benchmark-corpus calibration clean update-figure-baselines
 
 help: ## list the jobs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-24s %s\n", $$1, $$2}'
@@ -33,6 +33,12 @@ test-fast: $(STAMP) ## the quick loop: unit tests and doctests without Spark, no
 
 update-figure-baselines: $(STAMP) ## re-render the images the visual figure test compares with (after a deliberate change)
 	$(PY) -m pytest -q -m visual tests/figures --update-baselines
+
+fuzz: $(STAMP) ## fuzz the readers with about 4,000 mutated raw and corpus files (about 15 minutes)
+	CFTF_FUZZ_SCALE=20 $(PY) -m pytest tests/test_fuzz.py -q -p no:cacheprovider
+
+hostile: $(STAMP) ## run the hostile-input cases (API and CLI); writes validation/results/hostile_inputs.md
+	$(PY) validation/hostile_inputs.py
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .

@@ -2,19 +2,25 @@
 
 Only this module knows about the terminal. Errors raised on purpose by the
 package print one line and exit with status 1; ``--debug`` shows the
-traceback instead.
+traceback instead. Text that comes from the user's files (cell values, file
+names) is printed literally: the consoles read no markup or emoji codes, and
+control characters are shown escaped (``\\x1b``), so a cell can neither crash
+the printing nor restyle, relink or clear the terminal.
 """
 
 from __future__ import annotations
 
 import numbers
+import re
 import sys
 import warnings
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from cftf_analysis.errors import CftfError
 
@@ -25,8 +31,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, markup=False, emoji=False, highlight=False)
+out = Console(markup=False, emoji=False, highlight=False)
+
+# every control character but the newline (tab and carriage return included: they move
+# the cursor), escaped for the terminal
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(text: object) -> str:
+    """``text`` with control characters escaped (``\\x1b``), to print as it is."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def _say(console: Console, label: str, style: str, message: object) -> None:
+    """Print a styled label, then ``message`` literally."""
+    console.print(Text.assemble((label, style), " ", literal(message)), soft_wrap=True)
+
 
 CaseOpt = Annotated[
     str | None,
@@ -50,6 +71,16 @@ IndicatorsOpt = Annotated[
 EventsOpt = Annotated[
     Path | None,
     typer.Option("--events", help="Events file; replaces the case's (no events if absent)."),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="Excel: the sheet to read (needed when several hold data)."),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding", help="CSV: the text encoding when it is not UTF-8 (utf-16, cp1252...)."
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -79,13 +110,13 @@ CountsOpt = Annotated[
 def _fail(exc: Exception, debug: bool) -> None:
     if debug:
         raise exc
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    _say(err, "error:", "bold red", exc)
     raise typer.Exit(code=1)
 
 
 def _progress():
     def say(message: str) -> None:
-        err.print(f"[cyan]>[/] {message}", highlight=False)
+        _say(err, ">", "cyan", message)
 
     return say
 
@@ -122,7 +153,7 @@ def report(
     except CftfError as exc:
         _fail(exc, debug)
     n = len(res.processed) + len(res.results) + len(res.figures)
-    out.print(f"wrote {n} files; summary: {res.summary}", highlight=False)
+    out.print(literal(f"wrote {n} files; summary: {res.summary}"), soft_wrap=True)
 
 
 @app.command()
@@ -162,23 +193,25 @@ def validate(
     kind: Annotated[
         str, typer.Option(help="reports, indicators, events, or auto (from the columns).")
     ] = "auto",
+    sheet: SheetOpt = None,
+    encoding: EncodingOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Check a user's file against the raw format; list every problem (exit 1 if any)."""
     from cftf_analysis.validate import validate_file
 
     try:
-        problems = validate_file(path, kind=kind)
+        problems = validate_file(path, kind=kind, sheet=sheet, encoding=encoding)  # type: ignore[arg-type]
     except CftfError as exc:
         _fail(exc, debug)
     if problems.empty:
-        out.print(f"{path}: no problems found", highlight=False)
+        out.print(literal(f"{path}: no problems found"), soft_wrap=True)
         return
     for row in problems.itertuples(index=False):
-        where = f"row {row.row}" if row.row is not None and row.row == row.row else "file"
+        where = "file" if pd.isna(row.row) else f"row {int(row.row)}"
         column = f", column '{row.column}'" if isinstance(row.column, str) else ""
-        out.print(f"{path}: {where}{column}: {row.problem}", highlight=False, soft_wrap=True)
-    err.print(f"[bold red]{len(problems)} problem(s)[/] in {path}", highlight=False)
+        out.print(literal(f"{row.file}: {where}{column}: {row.problem}"), soft_wrap=True)
+    _say(err, f"{len(problems)} problem(s)", "bold red", f"in {path}")
     raise typer.Exit(code=1)
 
 
@@ -282,10 +315,10 @@ def corpus(
     except CftfError as exc:
         _fail(exc, debug)
     for warning in seen:
-        err.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+        _say(err, "warning:", "yellow", warning.message)
     totals = corpus_summary(counts).iloc[0]
     parts = ", ".join(f"{k} {v:,}" for k, v in totals.items() if isinstance(v, numbers.Number))
-    out.print(f"wrote {len(counts)} periods to {out_path}; {parts}", highlight=False)
+    out.print(literal(f"wrote {len(counts)} periods to {out_path}; {parts}"), soft_wrap=True)
 
 
 @app.command("import")

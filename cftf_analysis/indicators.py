@@ -22,9 +22,8 @@ from cftf_analysis._io import (
     check_enum,
     check_frame,
     parse_numbers,
-    read_table,
 )
-from cftf_analysis.loaders import date_columns
+from cftf_analysis.loaders import date_columns, read_source
 from cftf_analysis.schemas import INDICATORS_SCHEMA, validate
 from cftf_analysis.units import UNIT_RULES
 from cftf_analysis.vocab import CHANGE_UNITS, INDICATORS, QUALIFIERS
@@ -67,68 +66,6 @@ def producer_name(source_org: pd.Series, aliases: Mapping[str, str] | None = Non
     return base.replace(dict(aliases or {})).astype("string")
 
 
-def _check(
-    raw: pd.DataFrame, label: str, extra: Mapping[str, Any] | None = None
-) -> tuple[Problems, dict[str, object]]:
-    problems = Problems(label)
-    parsed: dict[str, object] = {}
-    nonempty = ("indicator_id", "scope", "period", "published", "source_org", "url")
-    if not check_frame(
-        raw,
-        problems,
-        required=REQUIRED,
-        optional=OPTIONAL,
-        nonempty=nonempty,
-        id_column="indicator_id",
-    ):
-        return problems, parsed
-    extra = dict(extra or {})
-    check_enum(raw, "indicator", (*INDICATORS, *extra), problems)
-    _check_user_units(raw, extra, problems)
-    check_enum(raw, "unit", tuple(UNIT_RULES), problems)
-    check_enum(raw, "qualifier", QUALIFIERS, problems, allow_empty=True)
-    is_change = raw["unit"].isin(CHANGE_UNITS)
-    nums = {}
-    for col in ("value", "low", "high"):
-        nums[col] = parse_numbers(raw, col, problems)
-        negative = (nums[col] < 0) & ~is_change
-        if negative.any():
-            problems.add_rows(
-                negative, col, f"negative {col} for a level (only change units may be negative)"
-            )
-    value, low, high = nums["value"], nums["low"], nums["high"]
-    no_number = value.isna() & (low.isna() | high.isna())
-    if no_number.any():
-        problems.add_rows(no_number, "value", "give a value, or both low and high")
-    one_bound = low.isna() != high.isna()
-    if one_bound.any():
-        problems.add_rows(one_bound, "low", "low and high must be given together")
-    if (low > high).any():
-        problems.add_rows(low > high, "low", "low is greater than high")
-    outside = value.notna() & low.notna() & high.notna() & ((value < low) | (value > high))
-    if outside.any():
-        problems.add_rows(outside, "value", "value lies outside [low, high]")
-    share = raw["unit"].str.startswith("percent of")
-    over = share & ((value > 100) | (high > 100))
-    if over.any():
-        problems.add_rows(over, "value", "a percent share cannot exceed 100")
-    needs_base = is_change & (raw["baseline_period"] == "")
-    if needs_base.any():
-        problems.add_rows(needs_base, "baseline_period", "a change needs a baseline_period")
-    stray_base = ~is_change & raw["unit"].isin(UNIT_RULES) & (raw["baseline_period"] != "")
-    if stray_base.any():
-        problems.add_rows(
-            stray_base, "baseline_period", "baseline_period is only for change units"
-        )
-    parsed["numbers"] = nums
-    parsed["period"] = date_columns(raw, "period", "period", problems, allow_empty=False)
-    parsed["baseline"] = date_columns(
-        raw, "baseline_period", "baseline", problems, allow_empty=True
-    )
-    parsed["published"] = date_columns(raw, "published", "published", problems, allow_empty=False)
-    return problems, parsed
-
-
 def _bundled_case_settings(source: Source) -> tuple[dict[str, str], dict[str, Any]]:
     """Producer renamings and user indicators of the bundled case (for ``source=None``)."""
     if source is not None:
@@ -141,11 +78,14 @@ def _bundled_case_settings(source: Source) -> tuple[dict[str, str], dict[str, An
 
 def _check_user_units(raw: pd.DataFrame, extra: Mapping[str, Any], problems: Problems) -> None:
     """Rows of a user indicator must convert to the canonical unit of its declared unit."""
+    if "indicator" not in raw.columns or "unit" not in raw.columns:
+        return
     for name, declared in extra.items():
-        rule = UNIT_RULES.get(getattr(declared, "unit", declared))
+        unit = getattr(declared, "unit", declared)
+        rule = UNIT_RULES.get(unit)
         if rule is None:
             problems.add(
-                f"user indicator '{name}' declares unit '{declared.unit}', which is not a unit "
+                f"user indicator '{name}' declares unit '{unit}', which is not a unit "
                 f"of the raw format ({', '.join(UNIT_RULES)})",
                 column="unit",
             )
@@ -163,13 +103,110 @@ def _check_user_units(raw: pd.DataFrame, extra: Mapping[str, Any], problems: Pro
             )
 
 
+def _check(
+    raw: pd.DataFrame, problems: Problems, extra: Mapping[str, Any] | None = None
+) -> dict[str, object]:
+    parsed: dict[str, object] = {}
+    nonempty = ("indicator_id", "scope", "period", "published", "source_org", "url")
+    check_frame(
+        raw,
+        problems,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        nonempty=nonempty,
+        id_column="indicator_id",
+    )
+    extra = dict(extra or {})
+    check_enum(raw, "indicator", (*INDICATORS, *extra), problems)
+    _check_user_units(raw, extra, problems)
+    check_enum(raw, "unit", tuple(UNIT_RULES), problems)
+    check_enum(raw, "qualifier", QUALIFIERS, problems, allow_empty=True)
+    # without a unit column, no check that depends on the unit can be made
+    units_given = "unit" not in problems.absent
+    is_change = raw["unit"].isin(CHANGE_UNITS) | (not units_given)
+    is_percent_change = raw["unit"] == "percent change"
+    factor = raw["unit"].map(lambda u: UNIT_RULES[u].factor if u in UNIT_RULES else 1.0)
+    nums = {}
+    for col in ("value", "low", "high"):
+        nums[col] = parse_numbers(raw, col, problems)
+        negative = (nums[col] < 0) & ~is_change
+        if negative.any():
+            problems.add_rows(
+                negative, col, f"negative {col} for a level (only change units may be negative)"
+            )
+        gone = is_percent_change & (nums[col] <= -100)
+        if gone.any():
+            problems.add_rows(
+                gone,
+                col,
+                [
+                    f"a percent change of {v:g} would leave nothing or less than nothing; "
+                    "a decline is above -100"
+                    for v in nums[col][gone]
+                ],
+            )
+        with np.errstate(over="ignore"):
+            overflow = nums[col].notna() & ~np.isfinite(nums[col] * factor)
+        if overflow.any():
+            problems.add_rows(
+                overflow,
+                col,
+                [
+                    f"{v:g} {u} is too large to convert into the canonical unit"
+                    for v, u in zip(nums[col][overflow], raw["unit"][overflow], strict=True)
+                ],
+            )
+            nums[col] = nums[col].where(~overflow)
+    value, low, high = nums["value"], nums["low"], nums["high"]
+    # presence is judged on the text: a cell that is not a number has its own problem
+    absent = {col: raw[col] == "" for col in ("value", "low", "high")}
+    no_number = absent["value"] & (absent["low"] | absent["high"])
+    if no_number.any():
+        problems.add_rows(no_number, "value", "give a value, or both low and high")
+    one_bound = absent["low"] != absent["high"]
+    if one_bound.any():
+        problems.add_rows(one_bound, "low", "low and high must be given together")
+    if (low > high).any():
+        problems.add_rows(low > high, "low", "low is greater than high")
+    outside = value.notna() & low.notna() & high.notna() & ((value < low) | (value > high))
+    if outside.any():
+        problems.add_rows(outside, "value", "value lies outside [low, high]")
+    share = raw["unit"].str.startswith("percent of")
+    over = share & ((value > 100) | (high > 100))
+    if over.any():
+        problems.add_rows(over, "value", "a percent share cannot exceed 100")
+    needs_base = is_change & units_given & (raw["baseline_period"] == "")
+    if needs_base.any():
+        problems.add_rows(needs_base, "baseline_period", "a change needs a baseline_period")
+    stray_base = ~is_change & raw["unit"].isin(UNIT_RULES) & (raw["baseline_period"] != "")
+    if stray_base.any():
+        problems.add_rows(
+            stray_base, "baseline_period", "baseline_period is only for change units"
+        )
+    parsed["numbers"] = nums
+    parsed["period"] = date_columns(raw, "period", "period", problems, allow_empty=False)
+    parsed["baseline"] = date_columns(
+        raw, "baseline_period", "baseline", problems, allow_empty=True
+    )
+    parsed["published"] = date_columns(
+        raw, "published", "published", problems, allow_empty=False, not_future=True
+    )
+    return parsed
+
+
 def indicator_problems(
-    source: Source = None, *, extra_indicators: Mapping[str, Any] | None = None
+    source: Source = None,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    extra_indicators: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """List every problem in an indicators table; columns ``file, row, column, problem``.
 
+    ``sheet`` and ``encoding`` are as in :func:`~cftf_analysis.loaders.load_reports`;
     ``extra_indicators`` are user indicators (name -> declared type) allowed
-    beside the built-in vocabulary.
+    beside the built-in vocabulary. A change that would give a negative derived
+    level is listed too.
 
     Examples
     --------
@@ -177,14 +214,19 @@ def indicator_problems(
     True
     """
     _, bundled = _bundled_case_settings(source)
-    raw, label = read_table(config.INDICATORS_FILE if source is None else source)
-    return _check(raw, label, {**bundled, **dict(extra_indicators or {})})[0].to_frame()
+    raw, problems = read_source(source, config.INDICATORS_FILE, sheet=sheet, encoding=encoding)
+    parsed = _check(raw, problems, {**bundled, **dict(extra_indicators or {})})
+    if not problems.items:
+        _derived_level_problems(_tidy(raw, parsed), problems)
+    return problems.to_frame()
 
 
 def load_indicators(
     source: Source = None,
     *,
     derive_levels: bool = True,
+    sheet: str | None = None,
+    encoding: str | None = None,
     producer_aliases: Mapping[str, str] | None = None,
     extra_indicators: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
@@ -198,6 +240,8 @@ def load_indicators(
     derive_levels
         Add a level row for each percent or km2 change whose baseline level is
         in the data (see Notes). The change rows themselves are always kept.
+    sheet, encoding
+        As in :func:`~cftf_analysis.loaders.load_reports`.
     producer_aliases
         Renamings of one producer (name as written -> one name), merged in
         ``producer``; the case file's ``[producers]`` table. For the bundled
@@ -252,9 +296,21 @@ def load_indicators(
     """
     bundled_aliases, bundled_types = _bundled_case_settings(source)
     aliases = {**bundled_aliases, **dict(producer_aliases or {})}
-    raw, label = read_table(config.INDICATORS_FILE if source is None else source)
-    problems, parsed = _check(raw, label, {**bundled_types, **dict(extra_indicators or {})})
+    raw, problems = read_source(source, config.INDICATORS_FILE, sheet=sheet, encoding=encoding)
+    parsed = _check(raw, problems, {**bundled_types, **dict(extra_indicators or {})})
     problems.raise_if_any()
+    out = _tidy(raw, parsed, aliases)
+    if derive_levels:
+        _derived_level_problems(out, problems)
+        problems.raise_if_any()
+        out = pd.concat([out, _derive_levels(out)], ignore_index=True)
+    return validate(INDICATORS_SCHEMA, out)
+
+
+def _tidy(
+    raw: pd.DataFrame, parsed: dict[str, object], aliases: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The reported rows in the tidy schema (before levels are derived)."""
     rules = raw["unit"].map(UNIT_RULES)
     factor = rules.map(lambda r: r.factor).astype("float64")
     nums = parsed["numbers"]
@@ -286,9 +342,24 @@ def load_indicators(
     out["period_text"] = raw["period"].astype("string")
     out["unit_as_reported"] = raw["unit_as_reported"].astype("string")
     out["note"] = raw["note"].astype("string")
-    if derive_levels:
-        out = pd.concat([out, _derive_levels(out)], ignore_index=True)
-    return validate(INDICATORS_SCHEMA, out)
+    return out
+
+
+def _derived_level_problems(out: pd.DataFrame, problems: Problems) -> None:
+    """Record each change whose derived level would be negative (a km2 loss above the level)."""
+    derived = _derive_levels(out)
+    negative = (derived[["value", "low", "high"]] < 0).any(axis=1)
+    row_of = {ident: i + 1 for i, ident in enumerate(out["indicator_id"])}
+    for change_base, value in zip(
+        derived["derived_from"][negative], derived["value"][negative], strict=True
+    ):
+        change, base = str(change_base).split("+", 1)
+        problems.add(
+            f"this change applied to the level in {base} gives a negative level ({value:g}); "
+            "check the sign, unit or baseline_period",
+            row=row_of[change],
+            column="value",
+        )
 
 
 def _overlap_share(start_a, end_a, start_b, end_b) -> np.ndarray:

@@ -23,14 +23,24 @@ from cftf_analysis._io import (
     check_enum,
     check_frame,
     parse_numbers,
-    read_table,
+    read_raw,
 )
 from cftf_analysis.dates import find_date_problems, parse_date_intervals
 from cftf_analysis.errors import DateParseError
 from cftf_analysis.schemas import EVENT_EXTRA_COLUMNS, REPORTS_SCHEMA, events_schema, validate
 from cftf_analysis.vocab import EVENT_CATEGORIES, GENDERS, MOTIVES, OUTCOMES
 
-__all__ = ["event_problems", "load_events", "load_reports", "report_problems"]
+__all__ = [
+    "GROUP_SIZE_MAX",
+    "event_problems",
+    "load_events",
+    "load_reports",
+    "report_problems",
+]
+
+#: Largest ``group_size`` accepted: two orders of magnitude above the largest mass surrender
+#: in public reporting (about a thousand people), so that a typo such as ``1e20`` is caught.
+GROUP_SIZE_MAX = 100_000
 
 MOTIVE_COLUMNS = tuple(f"motive_{m}" for m in MOTIVES)
 REPORT_REQUIRED = (
@@ -51,7 +61,7 @@ REPORT_REQUIRED = (
 REPORT_OPTIONAL = ("via", "summary", "date_note")
 EVENT_REQUIRED = ("event_id", "date", "event", "category", "scope", "source_org", "url")
 EVENT_OPTIONAL = ("note",)
-#: Optional event columns that dataset importers add; kept in the tidy frame when present.
+#: Optional event columns kept when present (files written by the importers have them).
 EVENT_EXTRA = tuple(EVENT_EXTRA_COLUMNS)
 EVENT_FATALITIES = ("fatalities_low", "fatalities", "fatalities_high")
 
@@ -66,13 +76,33 @@ OUTCOME_GROUPS = {
 }
 
 
+def today() -> pd.Timestamp:
+    """Today's date (local time, at midnight): no source can be published after it."""
+    return pd.Timestamp.today().normalize()
+
+
+def read_source(
+    source: Source, default: object, *, sheet: str | None, encoding: str | None
+) -> tuple[pd.DataFrame, Problems]:
+    """Read ``source`` (``None``: the bundled file ``default``) as text cells and its problems."""
+    return read_raw(default if source is None else source, sheet=sheet, encoding=encoding)
+
+
 def date_columns(
-    frame: pd.DataFrame, column: str, prefix: str, problems: Problems, *, allow_empty: bool
+    frame: pd.DataFrame,
+    column: str,
+    prefix: str,
+    problems: Problems,
+    *,
+    allow_empty: bool,
+    not_future: bool = False,
 ) -> pd.DataFrame:
     """Parse one date-grammar column into ``<prefix>_start/_end/_precision``.
 
     Problems are recorded (every bad row); the returned frame holds NaT for
     them so that the caller can finish checking the rest before raising.
+    With ``not_future``, a date whose first possible day is after today is a
+    problem (a typo such as 2099 for 2009).
     """
     try:  # fast path: one vectorised pass when the column is clean
         parsed = parse_date_intervals(frame[column], column=column, allow_empty=allow_empty)
@@ -85,6 +115,18 @@ def date_columns(
         text = frame[column].copy()
         text.iloc[bad["row"].to_numpy() - 1] = ""
         parsed = parse_date_intervals(text, column=column, allow_empty=True)
+    if not_future:
+        now = today()
+        future = parsed["start"] > now
+        if future.any():
+            problems.add_rows(
+                future,
+                column,
+                [
+                    f"'{v}' is in the future (after today, {now:%Y-%m-%d}); check for a typo"
+                    for v in frame[column][future]
+                ],
+            )
     return parsed.rename(columns=lambda c: f"{prefix}_{c}")
 
 
@@ -135,24 +177,37 @@ def defector_key(alias: pd.Series, report_id: pd.Series) -> pd.Series:
     return keys.where(keys.notna(), fallback).astype("string")
 
 
-def _check_reports(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
-    problems = Problems(label)
+def _check_reports(raw: pd.DataFrame, problems: Problems) -> dict[str, object]:
     parsed: dict[str, object] = {}
     nonempty = ("report_id", "published", "outlet", "url", "defector_alias")
-    if not check_frame(
+    check_frame(
         raw,
         problems,
         required=REPORT_REQUIRED,
         optional=REPORT_OPTIONAL,
         nonempty=nonempty,
         id_column="report_id",
-    ):
-        return problems, parsed
-    parsed["published"] = date_columns(raw, "published", "published", problems, allow_empty=False)
-    parsed["defection"] = date_columns(
-        raw, "defection_date", "defection", problems, allow_empty=True
     )
-    size = parse_numbers(raw, "group_size", problems, allow_empty=True, nonnegative=True)
+    published = date_columns(
+        raw, "published", "published", problems, allow_empty=False, not_future=True
+    )
+    defection = date_columns(
+        raw, "defection_date", "defection", problems, allow_empty=True, not_future=True
+    )
+    late = defection["defection_start"] > published["published_end"]
+    if late.any():
+        problems.add_rows(
+            late,
+            "defection_date",
+            [
+                f"the defection ('{d}') is dated after the report was published ('{p}')"
+                for d, p in zip(raw["defection_date"][late], raw["published"][late], strict=True)
+            ],
+        )
+    parsed["published"], parsed["defection"] = published, defection
+    size = parse_numbers(
+        raw, "group_size", problems, allow_empty=True, nonnegative=True, maximum=GROUP_SIZE_MAX
+    )
     fractional = size.notna() & (size != np.floor(size))
     if fractional.any():
         problems.add_rows(fractional, "group_size", "group size must be a whole number")
@@ -163,24 +218,30 @@ def _check_reports(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, o
         check_enum(raw, col, ("0", "1"), problems)
     check_enum(raw, "gender", GENDERS, problems)
     check_enum(raw, "outcome", OUTCOMES, problems)
-    return problems, parsed
+    return parsed
 
 
-def report_problems(source: Source = None) -> pd.DataFrame:
+def report_problems(
+    source: Source = None, *, sheet: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """List every problem in a reports table (empty frame when it is valid).
 
     Columns: ``file, row, column, problem`` (``row`` is the 1-based data row).
+    ``sheet`` and ``encoding`` are as in :func:`load_reports`.
 
     Examples
     --------
     >>> report_problems().empty
     True
     """
-    raw, label = read_table(config.REPORTS_FILE if source is None else source)
-    return _check_reports(raw, label)[0].to_frame()
+    raw, problems = read_source(source, config.REPORTS_FILE, sheet=sheet, encoding=encoding)
+    _check_reports(raw, problems)
+    return problems.to_frame()
 
 
-def load_reports(source: Source = None) -> pd.DataFrame:
+def load_reports(
+    source: Source = None, *, sheet: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """Load defection reports into a tidy frame, one row per report.
 
     Parameters
@@ -189,6 +250,13 @@ def load_reports(source: Source = None) -> pd.DataFrame:
         ``None`` for the bundled ``data/raw/defection_reports.csv``; a path to
         a CSV, Parquet or Excel (``.xlsx``) file; or a DataFrame, in the raw
         format described in ``data/raw/README.md``.
+    sheet
+        Excel only: the sheet to read. Without it the workbook must have one
+        sheet with data (rows are never joined across sheets).
+    encoding
+        CSV only: the text encoding (``"utf-16"``, ``"cp1252"``...). Without
+        it the file must be UTF-8; another encoding is detected and named in
+        the error.
 
     Returns
     -------
@@ -229,8 +297,8 @@ def load_reports(source: Source = None) -> pd.DataFrame:
     >>> bool(reports["report_id"].is_unique)
     True
     """
-    raw, label = read_table(config.REPORTS_FILE if source is None else source)
-    problems, parsed = _check_reports(raw, label)
+    raw, problems = read_source(source, config.REPORTS_FILE, sheet=sheet, encoding=encoding)
+    parsed = _check_reports(raw, problems)
     problems.raise_if_any()
     out = pd.DataFrame({"report_id": raw["report_id"].astype("string")})
     out = out.join(parsed["published"]).join(parsed["defection"])
@@ -256,23 +324,23 @@ def load_reports(source: Source = None) -> pd.DataFrame:
     return validate(REPORTS_SCHEMA, out)
 
 
-def _check_events(raw: pd.DataFrame, label: str) -> tuple[Problems, dict[str, object]]:
-    problems = Problems(label)
+def _check_events(raw: pd.DataFrame, problems: Problems) -> dict[str, object]:
     parsed: dict[str, object] = {}
     nonempty = ("event_id", "date", "event", "source_org", "url")
-    if not check_frame(
+    check_frame(
         raw,
         problems,
         required=EVENT_REQUIRED,
         optional=EVENT_OPTIONAL,
         nonempty=nonempty,
         id_column="event_id",
-    ):
-        return problems, parsed
-    parsed["date"] = date_columns(raw, "date", "date", problems, allow_empty=False)
+    )
+    parsed["date"] = date_columns(
+        raw, "date", "date", problems, allow_empty=False, not_future=True
+    )
     check_enum(raw, "category", EVENT_CATEGORIES, problems)
     parsed["extra"] = _event_extras(raw, problems)
-    return problems, parsed
+    return parsed
 
 
 def _event_extras(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]:
@@ -306,19 +374,26 @@ def _event_extras(raw: pd.DataFrame, problems: Problems) -> dict[str, pd.Series]
     return out
 
 
-def event_problems(source: Source = None) -> pd.DataFrame:
+def event_problems(
+    source: Source = None, *, sheet: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """List every problem in an events table; columns ``file, row, column, problem``."""
-    raw, label = read_table(config.EVENTS_FILE if source is None else source)
-    return _check_events(raw, label)[0].to_frame()
+    raw, problems = read_source(source, config.EVENTS_FILE, sheet=sheet, encoding=encoding)
+    _check_events(raw, problems)
+    return problems.to_frame()
 
 
-def load_events(source: Source = None) -> pd.DataFrame:
+def load_events(
+    source: Source = None, *, sheet: str | None = None, encoding: str | None = None
+) -> pd.DataFrame:
     """Load dated events (interventions and milestones) into a tidy frame.
 
     Parameters
     ----------
     source
         ``None`` for the bundled ``data/raw/events.csv``, a path, or a DataFrame.
+    sheet, encoding
+        As in :func:`load_reports`.
 
     Returns
     -------
@@ -344,8 +419,8 @@ def load_events(source: Source = None) -> pd.DataFrame:
     >>> "fatalities" in events.columns  # the bundled events carry no counts
     False
     """
-    raw, label = read_table(config.EVENTS_FILE if source is None else source)
-    problems, parsed = _check_events(raw, label)
+    raw, problems = read_source(source, config.EVENTS_FILE, sheet=sheet, encoding=encoding)
+    parsed = _check_events(raw, problems)
     problems.raise_if_any()
     out = pd.DataFrame({"event_id": raw["event_id"].astype("string")})
     out = out.join(parsed["date"])

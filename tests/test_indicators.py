@@ -153,3 +153,76 @@ def test_bad_indicator_rows(tmp_path, edits, row, column, message):
         cftf.load_indicators(path)
     assert (info.value.row, info.value.column) == (row, column)
     assert info.value.file.endswith("indicators.csv")
+
+
+# --- numbers that would load as wrong values ----------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["inf", "Infinity", "-inf", "nan", "NaN", "1e309", "1,000", "٨٠"])
+def test_non_finite_or_foreign_numbers_are_rejected(tmp_path, text):
+    path = _broken(tmp_path, {(2, "value"): text})
+    with pytest.raises(DataValidationError, match=r"not a number|too large") as info:
+        cftf.load_indicators(path)
+    assert (info.value.row, info.value.column) == (2, "value")
+
+
+@pytest.mark.parametrize("column", ["low", "high"])
+def test_non_finite_bounds_are_rejected(tmp_path, column):
+    path = _broken(tmp_path, {(21, column): "Infinity"})
+    with pytest.raises(DataValidationError, match=r"not a number") as info:
+        cftf.load_indicators(path)
+    assert (info.value.row, info.value.column) == (21, column)
+
+
+def test_a_finite_number_that_overflows_in_the_canonical_unit_is_rejected(tmp_path):
+    path = _broken(tmp_path, {(2, "value"): "1e300", (2, "unit"): "USD billion per day"})
+    with pytest.raises(DataValidationError, match=r"too large to convert") as info:
+        cftf.load_indicators(path)
+    assert (info.value.row, info.value.column) == (2, "value")
+
+
+@pytest.mark.parametrize("value", ["-100", "-150"])
+def test_a_percent_change_at_or_below_minus_100_is_rejected(tmp_path, value):
+    path = _broken(tmp_path, {(84, "value"): value})
+    with pytest.raises(DataValidationError, match=r"percent change of -1[05]0") as info:
+        cftf.load_indicators(path)
+    assert (info.value.row, info.value.column) == (84, "value")
+
+
+def test_a_change_that_would_give_a_negative_level_is_rejected(tmp_path):
+    # I081 is a km2 change applied to I079 (90,800 km2)
+    path = _broken(tmp_path, {(81, "value"): "-128000"})
+    with pytest.raises(DataValidationError, match=r"I079.*negative level") as info:
+        cftf.load_indicators(path)
+    assert (info.value.row, info.value.column) == (81, "value")
+    from cftf_analysis.indicators import indicator_problems
+
+    listed = indicator_problems(path)
+    assert listed[["row", "column"]].values.tolist() == [[81, "value"]]
+
+
+def test_small_percent_declines_still_load(tmp_path):
+    path = _broken(tmp_path, {(84, "value"): "-99.5"})
+    row = by_id(cftf.load_indicators(path), "I084~level")
+    assert row["value"] == pytest.approx(90800 * 0.005)
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+def test_a_publication_in_the_future_is_rejected(tmp_path):
+    path = _broken(tmp_path, {(2, "published"): "2099-04-18"})
+    with pytest.raises(DataValidationError, match=r"'2099-04-18' is in the future") as info:
+        cftf.load_indicators(path)
+    assert (info.value.row, info.value.column) == (2, "published")
+
+
+def test_a_period_after_publication_is_allowed_for_plans_and_projections(ind):
+    # I174: a budget line for November 2016, published on 2016-10-30
+    row = by_id(ind, "I174")
+    assert row["period_start"] > row["published"]
+    # a projection far ahead is a period, not a publication date: allowed
+    frame = raw()
+    frame.loc[1, "period"] = "2099"
+    frame.loc[1, "qualifier"] = "projected"
+    assert by_id(cftf.load_indicators(frame), "I002")["period_start"].year == 2099

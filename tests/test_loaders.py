@@ -209,12 +209,72 @@ def test_loaders_never_write(tmp_path):
 def test_ragged_csv(tmp_path):
     path = tmp_path / "ragged.csv"
     path.write_text("report_id,published\nR1,2016\nR2,2016,extra\n")
-    with pytest.raises(DataValidationError, match=r"ragged.csv.*Expected 2 columns, got 3"):
+    with pytest.raises(
+        DataValidationError, match=r"ragged.csv.*line 3 has 3 fields but the header has 2"
+    ):
         cftf.load_reports(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("inf", "not a number"),
+        ("1e20", "above the largest allowed value"),
+        ("100001", "above the largest allowed value"),
+        ("1e309", "too large"),
+        ("2.5", "whole number"),
+    ],
+)
+def test_group_size_must_be_a_plausible_whole_number(tmp_path, value, message):
+    path = _broken(tmp_path, "group_size", 4, value)
+    with pytest.raises(DataValidationError, match=message) as info:
+        cftf.load_reports(path)
+    assert (info.value.row, info.value.column) == (4, "group_size")
+
+
+def test_group_size_at_the_documented_maximum_loads(tmp_path):
+    from cftf_analysis.loaders import GROUP_SIZE_MAX
+
+    path = _broken(tmp_path, "group_size", 4, str(GROUP_SIZE_MAX))
+    assert cftf.load_reports(path).loc[3, "group_size"] == GROUP_SIZE_MAX
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("published", "2099-01-01"), ("defection_date", "2099"), ("published", "2100-Q1")],
+)
+def test_report_dates_in_the_future_are_rejected(tmp_path, column, value):
+    path = _broken(tmp_path, column, 5, value)
+    problems = report_problems(path)
+    hits = problems[(problems["row"] == 5) & (problems["column"] == column)]
+    assert hits["problem"].str.contains("in the future").any()
+
+
+def test_tomorrow_is_in_the_future_and_today_is_not(tmp_path):
+    today = pd.Timestamp.today().normalize()
+    frame = raw("events.csv")
+    frame.loc[0, "date"] = f"{today:%Y-%m-%d}"
+    assert cftf.load_events(frame).loc[0, "date_start"] == today
+    frame.loc[0, "date"] = f"{today + pd.Timedelta(days=1):%Y-%m-%d}"
+    with pytest.raises(DataValidationError, match=r"row 1, column 'date'.*in the future"):
+        cftf.load_events(frame)
+
+
+def test_a_defection_after_its_report_is_rejected(tmp_path):
+    frame = raw("defection_reports.csv")
+    frame.loc[0, "published"] = "2014-07"
+    frame.loc[0, "defection_date"] = "2014-08-02"
+    with pytest.raises(
+        DataValidationError, match=r"row 1, column 'defection_date'.*after the report"
+    ):
+        cftf.load_reports(frame)
+    # overlapping intervals are possible: a defection in July 2014 reported in 2014-07
+    frame.loc[0, "defection_date"] = "2014"
+    assert cftf.load_reports(frame).loc[0, "defection_precision"] == "year"
 
 
 def test_not_utf8(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes(b"report_id,published\nR1,\xff\xfe2016\n")
-    with pytest.raises(DataValidationError, match=r"latin.csv.*UTF8"):
+    with pytest.raises(DataValidationError, match=r"latin.csv.*not UTF-8.*line 2"):
         cftf.load_reports(path)

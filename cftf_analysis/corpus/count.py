@@ -15,9 +15,14 @@ from cftf_analysis.corpus import engine_duckdb
 from cftf_analysis.corpus.dates import Freq, check_freq, complete_periods
 from cftf_analysis.corpus.query import Spec, story_counts, totals
 from cftf_analysis.corpus.run import first_undated, prepare, records, run_with_progress
-from cftf_analysis.corpus.sources import Engine, resolve_engine, resolve_source
+from cftf_analysis.corpus.sources import (
+    Engine,
+    corrupt_input_error,
+    resolve_engine,
+    resolve_source,
+)
 from cftf_analysis.corpus.terms import Term, case_terms, term_pattern
-from cftf_analysis.errors import ArgumentError, DataValidationError
+from cftf_analysis.errors import ArgumentError, CftfError, DataValidationError
 
 __all__ = [
     "CORPUS_SUMMARY_COLUMNS",
@@ -263,6 +268,13 @@ def count_corpus(
             )
         query = story_counts(frame, spec, hash_keys=hook)
         rows = run_with_progress(lambda: records(query, streaming=streaming), con, progress)
+    except CftfError:
+        raise
+    except Exception as exc:
+        wrapped = corrupt_input_error(exc, src)
+        if wrapped is None:
+            raise
+        raise wrapped from exc
     finally:
         if con is not None:
             con.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pyarrow as pa
 from cftf_analysis.corpus.dates import DATE_TEXT_PATTERN, FREQ_UNIT, OFFSET_PATTERN
 from cftf_analysis.corpus.query import PERIOD, Spec
 from cftf_analysis.corpus.sources import Source
-from cftf_analysis.errors import ArgumentError
+from cftf_analysis.errors import ArgumentError, DataValidationError
 
 __all__ = ["first_undated", "hash_keys", "parquet_totals", "prepare"]
 
@@ -80,14 +82,54 @@ def _scan(con: duckdb.DuckDBPyConnection, source: Source, *, with_row: bool = Fa
         extra = ", filename = true, file_row_number = true" if with_row else ""
         return f"read_parquet({files}{extra})"
     if source.fmt == "csv":
-        # all_varchar: the date column goes through the one text grammar,
-        # whatever DuckDB's type sniffer would have guessed.
-        return f"read_csv({files}, header = true, all_varchar = true)"
+        # Every column as text, named by the header as Python's csv module reads it, and
+        # no sniffing: the date column goes through the one text grammar, and a ragged
+        # row is an error naming its line (DuckDB's sniffer would otherwise take a ragged
+        # file for one wide column or another header, and read it without a word).
+        return _csv_scan(source.files)
     # Every field as text: JSON has no date type, and DuckDB's sniffer would
     # otherwise turn some date strings into timestamps.
     names = con.sql(f"SELECT * FROM read_json({files}, format = 'newline_delimited')").columns
     columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names) + "}"
     return f"read_json({files}, format = 'newline_delimited', columns = {columns})"
+
+
+def csv_headers(files: tuple[Path, ...]) -> list[list[str]]:
+    """The header of each CSV file (plain or gzipped); files must have the same columns."""
+    headers = []
+    for path in files:
+        opener = gzip.open if path.name.lower().endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            header = next((row for row in csv.reader(handle) if row), None)
+        if not header:
+            raise DataValidationError("the file has no header row", file=str(path))
+        if sorted(header) != sorted(headers[0] if headers else header):
+            raise DataValidationError(
+                f"its columns differ from those of '{files[0]}'; CSV files counted together "
+                "need the same columns",
+                file=str(path),
+            )
+        headers.append(header)
+    return headers
+
+
+def _csv_scan(files: tuple[Path, ...]) -> str:
+    """SQL reading CSV files as text, named by their headers, without DuckDB's sniffer.
+
+    Files whose columns come in another order are read apart and joined by name.
+    """
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for path, header in zip(files, csv_headers(files), strict=True):
+        groups.setdefault(tuple(header), []).append(path)
+    scans = []
+    for header, paths in groups.items():
+        listed = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+        columns = "{" + ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in header) + "}"
+        scans.append(
+            f"SELECT * FROM read_csv({listed}, header = true, auto_detect = false, "
+            f"delim = ',', quote = '\"', escape = '\"', columns = {columns})"
+        )
+    return "(" + " UNION ALL BY NAME ".join(scans) + ")"
 
 
 def _relation(source: Source, con: duckdb.DuckDBPyConnection | None) -> duckdb.DuckDBPyRelation:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from cftf_analysis.errors import ArgumentError
+from cftf_analysis.errors import ArgumentError, DataValidationError
 from cftf_analysis.options import CorpusEngine as Engine
 from cftf_analysis.options import check_literal
 
-__all__ = ["Engine", "Source", "resolve_engine", "resolve_source"]
+__all__ = ["Engine", "Source", "corrupt_input_error", "resolve_engine", "resolve_source"]
 
 FileFormat = Literal["parquet", "csv", "json"]
 
@@ -149,3 +149,31 @@ def resolve_engine(engine: str, source: Source) -> str:
             f"(which runs it with {_NATIVE[source.kind]!r})"
         )
     return chosen
+
+
+# Libraries whose exceptions, raised while a file source is read, mean the input is corrupt.
+_READER_MODULES = ("duckdb", "_duckdb", "pyarrow", "polars", "pyspark", "py4j")
+
+
+def corrupt_input_error(exc: BaseException, source: Source) -> DataValidationError | None:
+    """The package's error for ``exc`` if it says a file of ``source`` cannot be read, else None.
+
+    A truncated or empty Parquet file, malformed JSON lines or a CSV file the
+    reader rejects end in an exception of DuckDB, Arrow, polars or Spark (or
+    an ``OSError``/``ValueError`` from pandas); this names the file it is
+    about (the one the message mentions, or the only one) and keeps the
+    reader's own words.
+    """
+    if source.kind != "files":
+        return None
+    module = type(exc).__module__ or ""
+    if not (
+        module.startswith(_READER_MODULES) or isinstance(exc, OSError | ValueError | EOFError)
+    ):
+        return None
+    text = str(exc).strip()
+    named = [p for p in source.files if str(p) in text or p.name in text]
+    file = str(named[0]) if named else source.label
+    what = {"parquet": "Parquet", "csv": "CSV", "json": "JSON-lines"}.get(str(source.fmt), "")
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return DataValidationError(f"cannot read this {what} input: {first_line}", file=file)
