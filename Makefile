@@ -32,7 +32,7 @@ test-fast: $(STAMP) ## the quick loop: unit tests and doctests without Spark, no
 	$(PY) -m pytest -q -m "not slow and not spark" tests cftf_analysis
 
 docs: $(STAMP) ## build the documentation site into site/ (mkdocs, strict: any warning fails)
-	$(PY) -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 update-figure-baselines: $(STAMP) ## re-render the images the visual figure test compares with (after a deliberate change)
 	$(PY) -m pytest -q -m visual tests/figures --update-baselines

@@ -14,7 +14,9 @@ This extension rewrites, in memory and only for the documentation site:
   instead of failing the strict build;
 - a list item (``- ``) that follows a line of text without a blank line gets
   the blank line that Markdown needs to start a list;
-- a paragraph ending in ``::`` (a reST literal block follows) ends in ``:``.
+- a paragraph ending in ``::`` (a reST literal block follows) ends in ``:``;
+- a ``#`` that starts a line ("issue\n#1486") is escaped: Python-Markdown would
+  read it as a heading.
 
 Examples sections are left alone: their ``>>>`` lines are doctests.
 """
@@ -95,6 +97,8 @@ def _prose(text: str, obj: Object, loader: Any) -> str:
             out.append("")
         if line.rstrip().endswith("::") and not line.strip() == "::":
             line = line.rstrip()[:-1]
+        if line.lstrip().startswith("#"):  # "#1486)" at a line start is not a heading
+            line = line.replace("#", "\\#", 1)
         out.append(line)
     return "\n".join(out)
 

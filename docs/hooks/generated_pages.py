@@ -56,7 +56,20 @@ def cli_reference(root: Path) -> str:
     if done.returncode != 0 or not done.stdout.strip():
         raise PluginError(f"the CLI reference could not be generated:\n{done.stderr}")
     # one level down: the page has its own title
-    return re.sub(r"^(#+) ", r"#\1 ", done.stdout, flags=re.MULTILINE)
+    text = re.sub(r"^(#+) ", r"#\1 ", done.stdout, flags=re.MULTILINE)
+    # Typer cuts each command's summary in the list of commands; give it whole, with a link
+    import typer.main
+
+    from cftf_analysis.cli import app
+
+    commands = typer.main.get_command(app).commands
+
+    def whole(match: re.Match[str]) -> str:
+        name = match.group(1)
+        summary = commands[name].get_short_help_str(limit=300) if name in commands else ""
+        return f"* [`{name}`](#cftf-analysis-{name}): {summary}"
+
+    return re.sub(r"^\* `([\w-]+)`: .*$", whole, text, flags=re.MULTILINE)
 
 
 def gallery(root: Path) -> str:
