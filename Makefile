@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help setup report figures test test-fast fuzz hostile lint format benchmark benchmark-corpus calibration clean update-figure-baselines
+.PHONY: help setup report figures test test-fast fuzz hostile docs lint format benchmark benchmark-corpus calibration clean update-figure-baselines
 
 help: ## list the jobs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-24s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks, Spark, sl
 
 test-fast: $(STAMP) ## the quick loop: unit tests and doctests without Spark, notebooks or slow checks
 	$(PY) -m pytest -q -m "not slow and not spark" tests cftf_analysis
+
+docs: $(STAMP) ## build the documentation site into site/ (mkdocs, strict: any warning fails)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 update-figure-baselines: $(STAMP) ## re-render the images the visual figure test compares with (after a deliberate change)
 	$(PY) -m pytest -q -m visual tests/figures --update-baselines
