@@ -22,6 +22,7 @@ from cftf_analysis.caveats import data_caveats
 from cftf_analysis.errors import ArgumentError
 from cftf_analysis.indicators import load_indicators
 from cftf_analysis.loaders import load_events, load_reports
+from cftf_analysis.outputs import check_outputs
 from cftf_analysis.panel import monthly_panel
 
 __all__ = ["ReportOutputs", "build_processed", "output_dirs", "resolve_case", "run_report"]
@@ -143,6 +144,11 @@ def build_processed(
     the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
     folder = Path(processed_dir) if processed_dir is not None else output_dirs(the_case, None)[0]
     frames = _frames(the_case)
+    check_outputs(
+        files=[folder / f"{name}.{ext}" for name in frames for ext in ("csv", "parquet")],
+        inputs=[*the_case.inputs.values(), the_case.path],
+        protected=[the_case.folder],
+    )
     paths: list[Path] = []
     for name, frame in frames.items():
         paths += _write_both(frame, folder, name)
@@ -209,6 +215,12 @@ def run_report(
     say("loading and checking raw data")
     the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
     processed_dir, figures_dir = output_dirs(the_case, out_dir)
+    coverage_file = None if isinstance(coverage, pd.DataFrame) else coverage
+    check_outputs(
+        folders=[processed_dir, figures_dir],
+        inputs=[*the_case.inputs.values(), the_case.path, coverage_file],
+        protected=[the_case.folder],
+    )
     out = ReportOutputs()
     frames = _frames(the_case)
     for name, frame in frames.items():
