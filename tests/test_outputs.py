@@ -7,7 +7,9 @@ Every case that writes near raw data uses a copy of the bundled raw folder in
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -184,3 +186,27 @@ def test_build_processed_refuses_the_case_folder(tmp_path, raw_copy):
     with pytest.raises(OutputError, match="inside the raw data folder"):
         build_processed(raw_copy, case=raw_copy / "case.toml")
     assert snapshot(tmp_path) == before
+
+
+# ------------------------------------------------------------------ outputs follow the umask
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_every_kind_of_output_file_follows_the_umask(tmp_path, umask):
+    import matplotlib.pyplot as plt
+
+    from cftf_analysis._io import write_csv, write_parquet
+    from cftf_analysis.figures.theme import save_figure
+
+    frame = pd.DataFrame({"a": [1, 2]})
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    old = os.umask(umask)
+    try:
+        paths = [write_csv(frame, tmp_path / "a.csv"), write_parquet(frame, tmp_path / "a.pq")]
+        paths += save_figure(fig, tmp_path / "figure", dpi=20)
+    finally:
+        os.umask(old)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in paths} == {
+        p.name: 0o666 & ~umask for p in paths
+    }
