@@ -10,8 +10,13 @@ import errno
 import hashlib
 import json
 import os
+import random
 import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -537,3 +542,58 @@ def test_report_tables_given_as_frames_are_hashed_not_the_case_files(tmp_path):
     inputs = json.loads(outputs.manifest.read_text())["inputs"]
     assert inputs["reports"]["path"] == "<DataFrame>"
     assert inputs["indicators"]["path"] == "data/raw/indicators.csv"
+
+
+# ------------------------------------------------------------------- kill -9 at random moments
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_report_killed_at_random_moments_leaves_one_whole_set(tmp_path):
+    """SIGKILL a report run after a random delay, again and again.
+
+    Each time, the folder holds exactly one complete set, the previous or the
+    new one (its manifest lists every file, and nothing else is there); a swap
+    cut between its renames is completed as the next run would. Then a clean
+    run succeeds and leaves nothing of the killed runs behind. Each run uses
+    its own seed, so the manifest says which run the folder holds.
+    """
+    from cftf_analysis.outputs import recover_outputs, verify_outputs
+
+    root = tmp_path / "D"
+
+    def command(seed: int) -> list[str]:
+        report = ["report", "--out", str(root), "--draws", "20", "--seed", str(seed)]
+        return [sys.executable, "-m", "cftf_analysis.cli", *report]
+
+    started = time.monotonic()
+    subprocess.run(command(1), cwd=PROJECT, check=True, capture_output=True)
+    full = time.monotonic() - started
+    held = verify_outputs(root)["seed"]
+    rng = random.Random(20160418)
+    seen = []
+    for seed in range(2, 10):
+        run = subprocess.Popen(
+            command(seed), cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            run.wait(timeout=rng.uniform(0.3, 1.1 * full))
+            outcome = "finished"
+        except subprocess.TimeoutExpired:
+            run.send_signal(signal.SIGKILL)
+            run.wait()
+            outcome = "killed"
+        assert run.returncode in (0, -signal.SIGKILL)
+        if (root / ".cftf-outputs.journal").exists():
+            outcome += " between renames"
+            recover_outputs(root)  # what the next run does first
+        manifest = verify_outputs(root)  # every file listed is there, unchanged; no other
+        assert manifest["seed"] in (held, seed), outcome
+        held = manifest["seed"]
+        seen.append((outcome, "new" if held == seed else "previous"))
+    print(f"one run {full:.1f} s; {seen}")
+    assert any(o == ("killed", "previous") for o in seen)  # most kills land mid-run
+    subprocess.run(command(1), cwd=PROJECT, check=True, capture_output=True)
+    assert verify_outputs(root)["seed"] == 1
+    assert leftovers(root) == []
