@@ -160,17 +160,6 @@ def check_outputs(
     """
     raw = [Path(p).resolve() for p in (config.RAW_DIR, *protected) if p is not None]
     ins = [Path(p).resolve() for p in inputs if p is not None]
-    for given in files:
-        real = Path(given).resolve()
-        _check_not_raw(given, real, raw)
-        for source in ins:
-            if _same_file(real, source):
-                raise OutputError(
-                    f"refusing to write {_shown(given)}: it is the input file '{source}'; "
-                    "choose another output path"
-                )
-        if real.is_dir():
-            raise OutputError(f"cannot write {_shown(given)}: it is a folder")
     for given in folders:
         real = Path(given).resolve()
         _check_not_raw(given, real, raw)
@@ -190,6 +179,17 @@ def check_outputs(
             raise OutputError(
                 f"cannot write outputs to {_shown(given)}: it is a file, not a folder"
             )
+    for given in files:
+        real = Path(given).resolve()
+        _check_not_raw(given, real, raw)
+        for source in ins:
+            if _same_file(real, source):
+                raise OutputError(
+                    f"refusing to write {_shown(given)}: it is the input file '{source}'; "
+                    "choose another output path"
+                )
+        if real.is_dir():
+            raise OutputError(f"cannot write {_shown(given)}: it is a folder")
 
 
 def _check_not_raw(given: PathLike, real: Path, raw: list[Path]) -> None:
@@ -213,10 +213,6 @@ def writing(path: PathLike) -> Iterator[None]:
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise OutputError(f"cannot write '{path}': {reason}") from exc
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _sha256(path: Path) -> str:
@@ -301,8 +297,11 @@ class Staging:
 @contextlib.contextmanager
 def _locked(root: Path) -> Iterator[None]:
     """Hold the root's lock; fail at once, naming the holder, if another run has it."""
-    import fcntl
-
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no flock; runs are not serialised
+        yield
+        return
     fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         try:
