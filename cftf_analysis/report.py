@@ -155,6 +155,10 @@ def build_processed(
     are events, ``panel``) and the paths written (CSV and Parquet for each)
     in ``processed_dir``. See :func:`resolve_case` for the inputs.
 
+    The paths are checked like every output (never over raw data or an
+    input); each file is written atomically, but the tables are not swapped
+    in as one set and get no manifest: that is :func:`run_report`'s job.
+
     Examples
     --------
     >>> import tempfile

@@ -597,3 +597,28 @@ def test_report_killed_at_random_moments_leaves_one_whole_set(tmp_path):
     subprocess.run(command(1), cwd=PROJECT, check=True, capture_output=True)
     assert verify_outputs(root)["seed"] == 1
     assert leftovers(root) == []
+
+
+@pytest.mark.slow
+def test_default_layout_two_sibling_trees_with_gitkeep(tmp_path):
+    """`cftf-analysis report` without --out: <project>/data/processed and <project>/figures.
+
+    CFTF_OUTPUT_DIR stands for the project root. The placeholders git needs
+    stay, outputs of a version without manifests are replaced, and nothing
+    but the lock file is added beside the two trees.
+    """
+    from cftf_analysis.outputs import verify_outputs
+
+    for rel in TREES:
+        (tmp_path / rel).mkdir(parents=True)
+        (tmp_path / rel / ".gitkeep").write_text("")
+    (tmp_path / "figures" / "timeline.png").write_bytes(b"written by an older version")
+    env = {**os.environ, "CFTF_OUTPUT_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "cftf_analysis.cli", "report", "--draws", "2"]
+    done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    manifest = verify_outputs(tmp_path)
+    assert "figures/timeline.png" in manifest["files"]
+    assert all((tmp_path / rel / ".gitkeep").is_file() for rel in TREES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cftf-outputs.lock", "data", "figures"]
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["processed"]
