@@ -29,6 +29,7 @@ from cftf_analysis.errors import (
     CftfError,
     DataValidationError,
     DateParseError,
+    OutputError,
 )
 
 try:
@@ -126,6 +127,7 @@ __all__ = [
     "CftfError",
     "DataValidationError",
     "DateParseError",
+    "OutputError",
     "__version__",
     *sorted(_LAZY),
     *_SUBMODULES,

@@ -24,7 +24,7 @@ import io
 import math
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -832,13 +832,19 @@ def check_unique(frame: pd.DataFrame, column: str, problems: Problems) -> None:
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
-    An interrupted or failed write never leaves a half-written ``path``.
+    An interrupted or failed write never leaves a half-written ``path``. The
+    temporary is created with mode 0o666 less the process umask, as ``open``
+    would create ``path`` itself (``tempfile.mkstemp`` makes owner-only files).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    while True:
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
     try:
         yield tmp
         os.replace(tmp, target)

@@ -280,14 +280,25 @@ def corpus(
     from rich.progress import Progress
 
     from cftf_analysis._io import write_csv
+    from cftf_analysis.case import find_case_file
     from cftf_analysis.corpus import (
         UndatedRowsWarning,
         corpus_summary,
         count_corpus,
         read_terms_file,
     )
+    from cftf_analysis.corpus.sources import resolve_source
+    from cftf_analysis.outputs import check_outputs, writing
 
+    source = paths if len(paths) > 1 else paths[0]
     try:
+        # before counting: the counts must never replace an article file, the
+        # terms file or anything in the case's raw data folder
+        check_outputs(
+            files=[out_path],
+            inputs=[*resolve_source(source).files, terms],
+            protected=[find_case_file(case).parent],
+        )
         file_topic, file_defection = read_terms_file(terms) if terms else (None, None)
         topic: object = tuple(topic_term) if topic_term else (file_topic or "case")
         if all_articles:
@@ -300,7 +311,7 @@ def corpus(
             warnings.simplefilter("always", UndatedRowsWarning)
             task = bar.add_task("counting articles", total=1.0)
             counts = count_corpus(
-                paths if len(paths) > 1 else paths[0],
+                source,
                 date=date,
                 text=tuple(text) if text else ("title", "text"),
                 freq=freq,  # type: ignore[arg-type]
@@ -311,7 +322,8 @@ def corpus(
                 defection_terms=defection,
                 progress=lambda done: bar.update(task, completed=done),
             )
-        write_csv(counts, out_path)
+        with writing(out_path):
+            write_csv(counts, out_path)
     except CftfError as exc:
         _fail(exc, debug)
     for warning in seen:
@@ -347,21 +359,16 @@ def import_(
     debug: DebugOpt = False,
 ) -> None:
     """Convert a UCDP GED, ACLED or GTD download into an events file (for --events)."""
-    import os
-
     from cftf_analysis._io import write_csv
     from cftf_analysis.errors import ArgumentError
     from cftf_analysis.importers import import_acled, import_gtd, import_ucdp_ged
     from cftf_analysis.loaders import load_events
     from cftf_analysis.options import ImportDataset, check_literal
+    from cftf_analysis.outputs import check_outputs, writing
 
     try:
         check_literal(dataset, ImportDataset, "dataset")
-        same = out_path.resolve() == path.resolve() or (
-            out_path.exists() and path.exists() and os.path.samefile(out_path, path)
-        )
-        if same:
-            raise ArgumentError(f"--out {out_path} is the input file; choose another path")
+        check_outputs(files=[out_path], inputs=[path])
         options: dict = {"match": "exact" if exact else "contains", "version": dataset_version}
         if category is not None:
             if dataset == "acled":
@@ -377,11 +384,10 @@ def import_(
         else:
             frame = import_ucdp_ged(path, actor=actor, **options)
         events = load_events(frame)  # never write a file that the loader would refuse
-        write_csv(frame, out_path)
+        with writing(out_path):  # e.g. --out in a folder that cannot be written
+            write_csv(frame, out_path)
     except CftfError as exc:
         _fail(exc, debug)
-    except OSError as exc:  # e.g. --out in a folder that cannot be written
-        _fail(OSError(f"cannot write {out_path}: {exc.strerror}: {exc.filename}"), debug)
     span = f"{events['date_start'].min():%Y-%m-%d} to {events['date_end'].max():%Y-%m-%d}"
     out.print(
         f"wrote {len(events)} event{'' if len(events) == 1 else 's'} ({span}) to {out_path}; "

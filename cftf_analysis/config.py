@@ -24,6 +24,7 @@ __all__ = [
     "EVENTS_FILE",
     "FIGURES_DIR",
     "INDICATORS_FILE",
+    "OUTPUT_TREES",
     "PROCESSED_DIR",
     "PROJECT_ROOT",
     "RAW_DIR",
@@ -64,8 +65,10 @@ PROJECT_ROOT: Path = (
     else (_CHECKOUT_ROOT if _IN_CHECKOUT else Path.cwd())
 )
 RAW_DIR: Path = raw_dir()
-PROCESSED_DIR: Path = PROJECT_ROOT / "data" / "processed"
-FIGURES_DIR: Path = PROJECT_ROOT / "figures"
+#: The report's output trees below an output root (replaced together by each run).
+OUTPUT_TREES: tuple[str, str] = ("data/processed", "figures")
+PROCESSED_DIR: Path = PROJECT_ROOT / OUTPUT_TREES[0]
+FIGURES_DIR: Path = PROJECT_ROOT / OUTPUT_TREES[1]
 #: The default bundled case's case file (the first case; its tables are in RAW_DIR).
 BUNDLED_CASE_FILE: Path = RAW_DIR / "case.toml"
 #: Further bundled cases, one folder each holding a ``case.toml``.

@@ -12,6 +12,9 @@ what went wrong:
 - :class:`ArgumentError`: a function argument outside its allowed values.
 - :class:`AnalysisError`: the data cannot support the requested analysis
   (too short, constant, all missing).
+- :class:`OutputError`: outputs cannot be written where asked (over raw data
+  or an input, into a file, a full or read-only disk, a folder another run
+  holds); nothing was written and earlier outputs are intact.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ __all__ = [
     "CftfError",
     "DataValidationError",
     "DateParseError",
+    "OutputError",
 ]
 
 
@@ -35,6 +39,10 @@ class ArgumentError(CftfError, ValueError):
 
 class AnalysisError(CftfError, ValueError):
     """The data cannot support the requested analysis."""
+
+
+class OutputError(CftfError):
+    """Outputs cannot be written where asked; earlier outputs are left as they were."""
 
 
 class DataValidationError(CftfError, ValueError):

@@ -1,9 +1,11 @@
 """The one-command report: raw -> processed -> results -> figures.
 
 :func:`run_report` is what ``cftf-analysis report`` and ``make report`` run.
-Every output is written to a temporary file and renamed, so an interrupted
-run never leaves a half-written file, and every step is seeded, so two runs
-give byte-identical files.
+Its outputs are one set: the tables, results and figures are built in
+staging folders and swapped in together with a ``manifest.json`` (see
+:mod:`cftf_analysis.outputs`), so a killed or failed run leaves the previous
+set exactly as it was, never a mix; nothing is written over the raw data or
+an input; and every step is seeded, so two runs give byte-identical files.
 """
 
 from __future__ import annotations
@@ -22,9 +24,17 @@ from cftf_analysis.caveats import data_caveats
 from cftf_analysis.errors import ArgumentError
 from cftf_analysis.indicators import load_indicators
 from cftf_analysis.loaders import load_events, load_reports
+from cftf_analysis.outputs import MANIFEST_NAME, check_outputs, replace_outputs, shown_path
 from cftf_analysis.panel import monthly_panel
 
-__all__ = ["ReportOutputs", "build_processed", "output_dirs", "resolve_case", "run_report"]
+__all__ = [
+    "ReportOutputs",
+    "build_processed",
+    "output_dirs",
+    "output_root",
+    "resolve_case",
+    "run_report",
+]
 
 Progress = Callable[[str], None]
 
@@ -37,6 +47,8 @@ class ReportOutputs:
     results: list[Path] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     summary: Path | None = None
+    #: ``data/processed/manifest.json`` (the same file is in ``figures/``).
+    manifest: Path | None = None
 
 
 def _write_both(frame: pd.DataFrame, folder: Path, name: str) -> list[Path]:
@@ -99,24 +111,34 @@ def resolve_case(
         else:
             frame = loader(source)
         replaced[kind] = frame
-        if not isinstance(source, pd.DataFrame):
+        if isinstance(source, pd.DataFrame):
+            inputs.pop(kind, None)  # the case's file is no longer an input
+        else:
             inputs[kind] = Path(source).resolve()
     return replace(loaded.with_tables(**replaced), inputs=inputs)
+
+
+def output_root(case: Case, out_dir: str | os.PathLike[str] | None) -> Path:
+    """The folder that gets ``data/processed`` and ``figures``: ``out_dir`` or the case's.
+
+    The default bundled case writes below the project root; any other case
+    below ``reports/<case id>/`` beside it.
+    """
+    if out_dir is not None:
+        return Path(out_dir)
+    if case.path is not None and case.path == config.BUNDLED_CASE_FILE.resolve():
+        return config.PROJECT_ROOT
+    return config.CASE_REPORTS_DIR / case.id
 
 
 def output_dirs(case: Case, out_dir: str | os.PathLike[str] | None) -> tuple[Path, Path]:
     """``(processed, figures)`` folders: under ``out_dir``, or the case's default place.
 
-    The default bundled case writes to the project's ``data/processed`` and
-    ``figures``; any other case to ``reports/<case id>/`` beside them.
+    See :func:`output_root`.
     """
-    if out_dir is not None:
-        root = Path(out_dir)
-        return root / "data" / "processed", root / "figures"
-    if case.path is not None and case.path == config.BUNDLED_CASE_FILE.resolve():
-        return config.PROCESSED_DIR, config.FIGURES_DIR
-    root = config.CASE_REPORTS_DIR / case.id
-    return root / "data" / "processed", root / "figures"
+    root = output_root(case, out_dir)
+    processed, figures = config.OUTPUT_TREES
+    return root / processed, root / figures
 
 
 def build_processed(
@@ -133,6 +155,10 @@ def build_processed(
     are events, ``panel``) and the paths written (CSV and Parquet for each)
     in ``processed_dir``. See :func:`resolve_case` for the inputs.
 
+    The paths are checked like every output (never over raw data or an
+    input); each file is written atomically, but the tables are not swapped
+    in as one set and get no manifest: that is :func:`run_report`'s job.
+
     Examples
     --------
     >>> import tempfile
@@ -143,6 +169,11 @@ def build_processed(
     the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
     folder = Path(processed_dir) if processed_dir is not None else output_dirs(the_case, None)[0]
     frames = _frames(the_case)
+    check_outputs(
+        files=[folder / f"{name}.{ext}" for name in frames for ext in ("csv", "parquet")],
+        inputs=[*the_case.inputs.values(), the_case.path],
+        protected=[the_case.folder],
+    )
     paths: list[Path] = []
     for name, frame in frames.items():
         paths += _write_both(frame, folder, name)
@@ -208,32 +239,55 @@ def run_report(
     say = progress or (lambda _msg: None)
     say("loading and checking raw data")
     the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
-    processed_dir, figures_dir = output_dirs(the_case, out_dir)
+    root = output_root(the_case, out_dir)
+    settings = {"case": the_case.id, "seed": seed, "n_draws": n_draws, "counts": counts}
     out = ReportOutputs()
-    frames = _frames(the_case)
-    for name, frame in frames.items():
-        out.processed += _write_both(frame, processed_dir, name)
-    if coverage is not None and not isinstance(coverage, pd.DataFrame):
-        coverage = _read_coverage(coverage)
-    say(f"running the association battery ({n_draws} sensitivity draws)")
-    battery = run_battery(
-        case=the_case,
-        n_draws=n_draws,
-        seed=seed,
-        counts=counts,
-        coverage=coverage,
-    )
-    out.results += [write_csv(battery.summary, processed_dir / "results.csv")]
-    out.results += [write_parquet(battery.summary, processed_dir / "results.parquet")]
-    out.results += _write_step_tables(battery, processed_dir / "results")
-    if figures:
-        from cftf_analysis.figures.catalog import render_figures
+    with replace_outputs(
+        root,
+        config.OUTPUT_TREES,
+        inputs=_inputs(the_case, coverage),
+        protected=[the_case.folder],
+        run={**settings, "figures": figures},
+    ) as staging:
+        processed_dir, figures_dir = (staging.folder(rel) for rel in config.OUTPUT_TREES)
+        frames = _frames(the_case)
+        for name, frame in frames.items():
+            out.processed += _write_both(frame, processed_dir, name)
+        if coverage is not None and not isinstance(coverage, pd.DataFrame):
+            coverage = _read_coverage(coverage)
+        say(f"running the association battery ({n_draws} sensitivity draws)")
+        battery = run_battery(
+            case=the_case,
+            n_draws=n_draws,
+            seed=seed,
+            counts=counts,
+            coverage=coverage,
+        )
+        out.results += [write_csv(battery.summary, processed_dir / "results.csv")]
+        out.results += [write_parquet(battery.summary, processed_dir / "results.parquet")]
+        out.results += _write_step_tables(battery, processed_dir / "results")
+        if figures:
+            from cftf_analysis.figures.catalog import render_figures
 
-        say("drawing figures")
-        records = render_figures(battery, figures_dir, progress=say)
-        out.figures = [p for r in records for p in r.paths]
-        out.summary = _write_summary_md(battery, records, figures_dir / "summary.md")
+            say("drawing figures")
+            records = render_figures(battery, figures_dir, progress=say)
+            out.figures = [p for r in records for p in r.paths]
+            out.summary = _write_summary_md(battery, records, figures_dir / "summary.md")
+        say(f"replacing the outputs in {root}")
+    out.processed, out.results, out.figures = (
+        [staging.final(p) for p in paths] for paths in (out.processed, out.results, out.figures)
+    )
+    out.summary = None if out.summary is None else staging.final(out.summary)
+    out.manifest = root / config.OUTPUT_TREES[0] / MANIFEST_NAME
     return out
+
+
+def _inputs(case: Case, coverage: object) -> dict[str, object]:
+    """The run's inputs for the manifest: files, or the loaded tables given as frames."""
+    found: dict[str, object] = {"case_file": case.path, "coverage": coverage}
+    for kind in ("reports", "indicators", "events"):
+        found[kind] = case.inputs.get(kind, getattr(case, kind))
+    return found
 
 
 def _write_step_tables(battery, folder: Path) -> list[Path]:
@@ -279,14 +333,6 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _where(path: Path) -> str:
-    """A path as the report shows it: relative to the project when inside it."""
-    try:
-        return str(path.resolve().relative_to(config.PROJECT_ROOT.resolve()))
-    except ValueError:
-        return path.name
-
-
 def _sources(case: Case) -> list[str]:
     """The data-sources lines: the case's ``[sources]``, or one line per input file."""
     if case.sources:
@@ -295,7 +341,7 @@ def _sources(case: Case) -> list[str]:
             for k in ("reports", "indicators", "events", "provenance")
             if k in case.sources
         ]
-    lines = [f"{kind.capitalize()}: `{_where(path)}`." for kind, path in case.inputs.items()]
+    lines = [f"{kind.capitalize()}: `{shown_path(path)}`." for kind, path in case.inputs.items()]
     return lines or ["Tables given as data frames."]
 
 
@@ -306,7 +352,7 @@ def _write_summary_md(battery, records, path: Path) -> Path:
     # the table a reader scans; method and caveat stay in results.csv
     shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
     table = battery.summary[shown]
-    origin = f"the case file `{_where(case.path)}`" if case.path is not None else "the inputs"
+    origin = f"the case file `{shown_path(case.path)}`" if case.path is not None else "the inputs"
     parts = [
         f"# cftf_analysis report: {case.name}",
         "",

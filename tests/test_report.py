@@ -15,6 +15,7 @@ from cftf_analysis import config
 from cftf_analysis._io import write_csv
 from cftf_analysis.cli import app
 from cftf_analysis.figures.catalog import FIGURES
+from cftf_analysis.outputs import verify_outputs
 from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
 
 runner = CliRunner()
@@ -54,8 +55,13 @@ def test_report_writes_every_output(two_runs):
     summary = (root / "figures" / "summary.md").read_text()
     assert "## Results" in summary and "## Data sources" in summary
     assert summary.count("![") == len(FIGURES)
-    # no temporary files are left behind
+    # no temporary files are left behind, nor staging folders
     assert not [p for p in root.rglob("*.tmp")]
+    assert [p.name for p in root.rglob(".cftf-*")] == [".cftf-outputs.lock"]
+    # one manifest proves every file
+    manifest = verify_outputs(root)
+    assert len(manifest["files"]) == len(digests(root)) - 3  # 2 manifests, 1 lock
+    assert manifest["n_draws"] == 20 and manifest["figures"] is True
 
 
 @pytest.mark.slow

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import tempfile
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ import matplotlib as mpl
 from cycler import cycler
 from matplotlib.figure import Figure
 
+from cftf_analysis._io import atomic_path
 from cftf_analysis.errors import ArgumentError
 from cftf_analysis.options import ImageFormat, allowed_values, check_int, check_literal
 
@@ -295,7 +295,8 @@ def save_figure(
     -----
     Each file is first written to a temporary file in the target folder and
     then moved into place with :func:`os.replace`, so a reader never sees a
-    half-written file and a failed save leaves any previous file intact.
+    half-written file and a failed save leaves any previous file intact; files
+    get the mode the process umask gives (0o644 under the usual umask 022).
     Saving is deterministic: PNG without the ``Software`` text chunk, SVG
     without date and creator and with a fixed ``svg.hashsalt`` (clip-path and
     glyph ids no longer depend on a random salt), PDF without creation date,
@@ -337,15 +338,7 @@ def save_figure(
     with mpl.rc_context({k: _RC[k] for k in ("svg.hashsalt", "svg.id", "svg.fonttype")}):
         for fmt in formats:
             target = base.with_name(f"{base.name}.{fmt}")
-            fd, tmp = tempfile.mkstemp(dir=base.parent, prefix=f".{base.name}.", suffix=".tmp")
-            os.close(fd)
-            try:
+            with atomic_path(target) as tmp:
                 fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
             written.append(target)
     return written
