@@ -23,9 +23,9 @@ few array operations and are checked draw by draw against those functions
   or classic degrees of freedom (a table, one row per finding,
   :data:`RUBIN_COLUMNS`).
 
-Every kernel flags a draw it cannot compute (``ok`` is false, values ``NaN``)
-instead of raising, because one degenerate draw must not stop the other 999;
-conditions shared by every draw (too short, bad arguments) still raise.
+Every kernel flags a draw it cannot compute properly (``ok`` is false) instead
+of raising, because one degenerate draw must not stop the other 999; conditions
+shared by every draw (too short, bad arguments) still raise.
 """
 
 from __future__ import annotations
@@ -293,8 +293,12 @@ def fit_poisson_batch(
     The fixed point is the root of the score ``X' (y - mu)``, which is
     computed directly, so the estimates do not depend on how well the
     ``p x p`` systems are conditioned; those systems are equilibrated before
-    solving. ``cov`` uses the weights at the final estimate (statsmodels uses
-    those of the step before, which differ by the convergence error).
+    solving. ``cov`` uses the weights at the final estimate. statsmodels uses
+    those of the iterate before its last and stops on an absolute change of the
+    deviance below ``1e-8``, so when it stops early its standard errors can
+    differ from these by up to about ``1e-4`` (relative; its coefficients
+    agree to about ``1e-10``). Called with ``fit(scale="X2", tol=1e-13)`` it
+    agrees to ``1e-8`` (``tests/stats/test_batch.py``).
 
     *Separation.* With zero counts the maximum-likelihood estimate need not
     exist (Santos Silva & Tenreyro 2010): if some ``d != 0`` has ``x_i' d = 0``
@@ -1077,7 +1081,11 @@ def rubin_pool(
         raise ArgumentError(f"Rubin's rules need at least 2 imputations, got {m_all}")
     if (u < 0).any():
         raise ArgumentError("variances must be non-negative")
-    nu_com = np.broadcast_to(np.asarray(df_complete, dtype=float), (K,)).astype(float)
+    try:
+        nu_com = np.broadcast_to(np.asarray(df_complete, dtype=float), (K,)).astype(float)
+    except ValueError as exc:
+        msg = f"df_complete must be a number or one per finding ({K}): {exc}"
+        raise ArgumentError(msg) from exc
     if not (nu_com > 0).all():
         raise ArgumentError(f"df_complete must be positive (inf allowed), got {df_complete!r}")
 

@@ -518,5 +518,7 @@ def test_rubin_schema_and_errors():
         rubin_pool([1.0, 2.0], [0.1, -0.1])
     with pytest.raises(ArgumentError, match="df_complete must be positive"):
         rubin_pool([1.0, 2.0], [0.1, 0.1], df_complete=0)
+    with pytest.raises(ArgumentError, match="one per finding"):
+        rubin_pool(np.ones((3, 2)), np.ones((3, 2)), df_complete=[10.0, 20.0, 30.0])
     with pytest.raises(ArgumentError, match="df_method='bayes' is not allowed"):
         rubin_pool([1.0, 2.0], [0.1, 0.1], df_method="bayes")
