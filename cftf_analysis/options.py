@@ -67,6 +67,8 @@ __all__ = [
     "Interpolation",
     "ItsFamily",
     "LatentTrend",
+    "NanPolicy",
+    "PoolDf",
     "Regression",
     "Seasonal",
     "SeasonalKind",
@@ -115,6 +117,10 @@ SensitivityValue = Literal["estimate", "p_value"]
 LatentTrend = Literal["smooth", "local_level"]
 #: How a latent series reads a one-sided bound: on the path itself, or on the producer's figure.
 BoundMode = Literal["hard", "soft"]
+#: Degrees of freedom of a Rubin-pooled estimate: Barnard & Rubin (1999) or Rubin (1987).
+PoolDf = Literal["barnard_rubin", "classic"]
+#: What pooling does with missing estimates: keep them (NaN result), leave them out, or raise.
+NanPolicy = Literal["propagate", "omit", "raise"]
 
 # --- data -------------------------------------------------------------------------------------
 #: How indicator values are filled between reported months.

@@ -3,8 +3,9 @@
 Every function returns a tidy :class:`pandas.DataFrame` (or a small result
 object with a ``tidy()`` method) with a fixed set of columns; nothing prints.
 The battery (:func:`run_battery`, :func:`association_summary`) runs the
-registered steps of :mod:`cftf_analysis.stats.steps`. Names load lazily, so
-importing one statistics module does not import them all.
+registered steps of :mod:`cftf_analysis.stats.steps`; :mod:`cftf_analysis.stats.batch`
+holds kernels that run one statistic over many draws of the data at once. Names
+load lazily, so importing one statistics module does not import them all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ _LAZY: dict[str, str] = {
     "registered_steps": "battery",
     "run_battery": "battery",
     "unregister_step": "battery",
+    "CcfBatchResult": "batch",
+    "GrangerBatchResult": "batch",
+    "PoissonBatchResult": "batch",
+    "fit_poisson_batch": "batch",
+    "granger_f_batch": "batch",
+    "prewhitened_ccf_batch": "batch",
+    "rubin_pool": "batch",
     "ChangePointResult": "changepoints",
     "change_points": "changepoints",
     "CountModelResult": "countmodel",
@@ -56,6 +64,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from cftf_analysis.stats.batch import (
+        CcfBatchResult,
+        GrangerBatchResult,
+        PoissonBatchResult,
+        fit_poisson_batch,
+        granger_f_batch,
+        prewhitened_ccf_batch,
+        rubin_pool,
+    )
     from cftf_analysis.stats.battery import (
         Battery,
         BatteryContext,
