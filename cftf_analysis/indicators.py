@@ -200,24 +200,27 @@ def indicator_problems(
     sheet: str | None = None,
     encoding: str | None = None,
     extra_indicators: Mapping[str, Any] | None = None,
+    producer_aliases: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """List every problem in an indicators table; columns ``file, row, column, problem``.
 
     ``sheet`` and ``encoding`` are as in :func:`~cftf_analysis.loaders.load_reports`;
     ``extra_indicators`` are user indicators (name -> declared type) allowed
     beside the built-in vocabulary. A change that would give a negative derived
-    level is listed too.
+    level is listed too (levels are derived within a producer, after
+    ``producer_aliases`` as in :func:`load_indicators`).
 
     Examples
     --------
     >>> indicator_problems().empty
     True
     """
-    _, bundled = _bundled_case_settings(source)
+    bundled_aliases, bundled = _bundled_case_settings(source)
+    aliases = {**bundled_aliases, **dict(producer_aliases or {})}
     raw, problems = read_source(source, config.INDICATORS_FILE, sheet=sheet, encoding=encoding)
     parsed = _check(raw, problems, {**bundled, **dict(extra_indicators or {})})
     if not problems.items:
-        _derived_level_problems(_tidy(raw, parsed), problems)
+        _derived_level_problems(_tidy(raw, parsed, aliases), problems)
     return problems.to_frame()
 
 

@@ -64,6 +64,7 @@ __all__ = [
     "Frequency",
     "ImageFormat",
     "ImportDataset",
+    "IndicatorModel",
     "Interpolation",
     "ItsFamily",
     "LatentTrend",
@@ -125,6 +126,8 @@ NanPolicy = Literal["propagate", "omit", "raise"]
 # --- data -------------------------------------------------------------------------------------
 #: How indicator values are filled between reported months.
 Interpolation = Literal["linear", "step", "loglinear"]
+#: How the battery draws indicator paths: the latent model, or an interpolation.
+IndicatorModel = Literal["latent", "linear", "step", "loglinear"]
 #: Which date of a report counts: its publication or the defection.
 DateBasis = Literal["published", "defection"]
 #: Calendar period of a table: month, quarter, half year, year.

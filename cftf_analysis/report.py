@@ -250,12 +250,9 @@ def run_report(
         run={**settings, "figures": figures},
     ) as staging:
         processed_dir, figures_dir = (staging.folder(rel) for rel in config.OUTPUT_TREES)
-        frames = _frames(the_case)
-        for name, frame in frames.items():
-            out.processed += _write_both(frame, processed_dir, name)
         if coverage is not None and not isinstance(coverage, pd.DataFrame):
             coverage = _read_coverage(coverage)
-        say(f"running the association battery ({n_draws} sensitivity draws)")
+        say(f"running the association battery ({n_draws} joint draws of the data)")
         battery = run_battery(
             case=the_case,
             n_draws=n_draws,
@@ -263,6 +260,12 @@ def run_report(
             counts=counts,
             coverage=coverage,
         )
+        frames = _frames(the_case)
+        # the panel the battery used: indicator series from their latent models
+        panel_columns = [c for c in battery.panel.columns if c in frames["panel"]]
+        frames["panel"] = battery.panel[panel_columns]
+        for name, frame in frames.items():
+            out.processed += _write_both(frame, processed_dir, name)
         out.results += [write_csv(battery.summary, processed_dir / "results.csv")]
         out.results += [write_parquet(battery.summary, processed_dir / "results.parquet")]
         out.results += _write_step_tables(battery, processed_dir / "results")

@@ -361,7 +361,7 @@ def test_bundled_events_load_exactly_as_before():
     ("column", "value", "message"),
     [
         ("fatalities", "-1", "negative value -1"),
-        ("fatalities", "inf", "value must be a finite number"),
+        ("fatalities", "inf", "'inf' is not a number"),
         ("fatalities", "x", "'x' is not a number"),
         ("fatalities_low", "20", "fatalities_low 20 is above fatalities 12"),
         ("fatalities_high", "5", "fatalities 12 is above fatalities_high 5"),

@@ -189,21 +189,27 @@ def test_a_percent_change_at_or_below_minus_100_is_rejected(tmp_path, value):
     assert (info.value.row, info.value.column) == (84, "value")
 
 
+def bundled_aliases() -> dict[str, str]:
+    """The bundled case's producer renamings: a copy of its file is not the bundled case."""
+    return dict(cftf.load_case().producer_aliases)
+
+
 def test_a_change_that_would_give_a_negative_level_is_rejected(tmp_path):
-    # I081 is a km2 change applied to I079 (90,800 km2)
+    # I081 is a km2 change applied to I079 (90,800 km2), the same producer under the case's
+    # renamings
     path = _broken(tmp_path, {(81, "value"): "-128000"})
     with pytest.raises(DataValidationError, match=r"I079.*negative level") as info:
-        cftf.load_indicators(path)
+        cftf.load_indicators(path, producer_aliases=bundled_aliases())
     assert (info.value.row, info.value.column) == (81, "value")
     from cftf_analysis.indicators import indicator_problems
 
-    listed = indicator_problems(path)
+    listed = indicator_problems(path, producer_aliases=bundled_aliases())
     assert listed[["row", "column"]].values.tolist() == [[81, "value"]]
 
 
 def test_small_percent_declines_still_load(tmp_path):
     path = _broken(tmp_path, {(84, "value"): "-99.5"})
-    row = by_id(cftf.load_indicators(path), "I084~level")
+    row = by_id(cftf.load_indicators(path, producer_aliases=bundled_aliases()), "I084~level")
     assert row["value"] == pytest.approx(90800 * 0.005)
 
 

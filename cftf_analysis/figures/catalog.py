@@ -57,7 +57,7 @@ __all__ = ["FIGURES", "FigureRecord", "FigureSpec", "make_figure", "render_figur
 #: default ``conf_level``; tests recompute the intervals at this level).
 CONF_LEVEL = 0.95
 #: How the cross-correlation step adjusts its p-values across lags.
-CCF_ADJUSTMENT = "Holm-adjusted"
+CCF_ADJUSTMENT = {"maxT": "maxT-adjusted", "Holm": "Holm-adjusted"}
 
 
 @dataclass
@@ -139,36 +139,115 @@ def _and(items: list[str]) -> str:
     return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
+def _latent(battery: Battery, name: str):
+    """The latent fit behind series ``name``, or None (interpolated, failed or not drawn)."""
+    drawn = battery.draws.series.get(name) if battery.draws is not None else None
+    return drawn.latent if drawn is not None else None
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _observation_kinds(obs: pd.DataFrame) -> list[str]:
+    """``3 averages over several months, 1 upper bound ("at most"), ...`` (the marks' counts)."""
+    low, high = obs["low"].astype(float), obs["high"].astype(float)
+    counts = [
+        (int((obs["month_end"] > obs["month_start"]).sum()),
+         "average over several months", "averages over several months"),
+        (int((low.notna() & high.notna() & (high > low)).sum()), "range", "ranges"),
+        (int((obs["bound"] == "lower").sum()),
+         'lower bound ("at least")', 'lower bounds ("at least")'),
+        (int((obs["bound"] == "upper").sum()),
+         'upper bound ("at most")', 'upper bounds ("at most")'),
+        (int(obs["derived"].astype(bool).sum()), "derived from a reported change",
+         "derived from a reported change"),
+        (int(obs["restated"].astype(bool).sum()), "restated", "restated"),
+    ]  # fmt: skip
+    return [_plural(n, one, many) for n, one, many in counts if n]
+
+
+#: How the timeline's caption names each mark of the observations (in the legend's order).
+_MARK_WORDS = (
+    ("period", "segments: averages over the months they span"),
+    ("range", "vertical bars: ranges"),
+    ("lower", "up arrows: lower bounds"),
+    ("upper", "down arrows: upper bounds"),
+    ("restated", "rings: one estimate published more than once, counted once"),
+    ("derived", "open squares: levels derived from a reported change"),
+)
+
+
 def _timeline(battery: Battery) -> tuple[Figure, str]:
     panel, events = battery.panel, battery.events
     major = battery.case.major_events if battery.case is not None else ()
     known = [e for e in major if events is not None and e in set(events["event_id"])]
+    fits = {name: fit for name in battery.series if (fit := _latent(battery, name)) is not None}
     fig = timeline_figure(
         panel,
         reports=battery.reports,
         events=events,
         event_ids=known,
         series=tuple(battery.series),
+        observations={name: fit.observations for name, fit in fits.items()},
+        band_level={name: fit.conf_level for name, fit in fits.items()},
         source=_source_all(battery),
     )
     peak = panel.loc[panel["n_reports"].idxmax()]
-    parts = [
+    text = (
         "Monthly defection reports (bars; a report dated only to a span is spread over its "
         "months, so counts can be fractional; whiskers: from the reports certainly to those "
         f"possibly in the month) peak at {peak['n_reports']:.1f} in {peak['month']:%B %Y}"
-    ]
+    )
+    if fits:
+        levels = _and(sorted({f"{fit.conf_level:.0%}" for fit in fits.values()}))
+        obs = pd.concat([fit.observations for fit in fits.values()], ignore_index=True)
+        present = {
+            "period": (obs["month_end"] > obs["month_start"]).any(),
+            "range": (obs["high"].astype(float) > obs["low"].astype(float)).any(),
+            "lower": (obs["bound"] == "lower").any(),
+            "upper": (obs["bound"] == "upper").any(),
+            "restated": obs["restated"].astype(bool).any(),
+            "derived": obs["derived"].astype(bool).any(),
+        }
+        marks = "; ".join(words for kind, words in _MARK_WORDS if present[kind])
+        which = "Each indicator" if len(fits) == len(battery.series) else "Each latent indicator"
+        text += (
+            f". {which} is drawn as the median monthly path of its latent model with a "
+            f"{levels} band (shaded), and its observations on it at their values (dots"
+            + (f"; {marks}" if marks else "")
+            + ")"
+        )
+    parts = [text]
     for name, info in battery.series.items():
         _, scale, unit = unit_display(info.label, info.unit)
         unit = unit.replace(" per month", " a month")
+        who = f"{info.producer} " if info.producer else ""
+        fit = fits.get(name)
+        if fit is not None:
+            obs = fit.observations
+            two_sided = obs[obs["bound"] == "none"]
+            value = (
+                two_sided["value"]
+                .astype(float)
+                .fillna((two_sided["low"].astype(float) + two_sided["high"].astype(float)) / 2)
+            )
+            kinds = _observation_kinds(obs)
+            parts.append(
+                f"{who}{info.label.lower()} goes from {value.iloc[0] / scale:.0f} to "
+                f"{value.iloc[-1] / scale:.0f} {unit} ({len(obs)} observations, "
+                f"{obs['month_start'].min():%b %Y}-{obs['month_end'].max():%b %Y}"
+                + (f": {', '.join(kinds)})" if kinds else ")")
+            )
+            continue
         obs = panel[panel[f"{name}_observed"]]
         if len(obs) >= 2:
             first, last = obs.iloc[0], obs.iloc[-1]
             n_derived = int(obs[f"{name}_derived"].fillna(False).sum())
-            who = f"{info.producer} " if info.producer else ""
             parts.append(
                 f"{who}{info.label.lower()} goes from {first[name] / scale:.0f} to "
                 f"{last[name] / scale:.0f} {unit} ({first['month']:%b %Y}-{last['month']:%b %Y}, "
-                f"{_points(len(obs) - n_derived, n_derived)})"
+                f"{_points(len(obs) - n_derived, n_derived)}; line: interpolated between them)"
             )
     shown = [ax for ax in fig.axes if ax.get_label() == "events"]
     n_events = len(shown[0].texts) if shown else 0
@@ -177,37 +256,49 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
         if n_events
         else "."
     )
-    return fig, "; ".join(parts) + tail
+    if len(parts) > 1:
+        text += (": " if fits else "; ") + "; ".join(parts[1:])
+    return fig, text + tail
 
 
 def _ccf(battery: Battery) -> tuple[Figure, str]:
     ccf = battery["ccf"].table
     tables = {ind: g.drop(columns="indicator") for ind, g in ccf.groupby("indicator", sort=False)}
     alpha = battery.options.alpha
+    methods = " ".join(battery["ccf"].rows["method"])
+    adjustment = CCF_ADJUSTMENT["maxT" if "maxT" in methods else "Holm"]
     fig = cross_correlation_figure(
         tables,
         alpha=alpha,
         conf_level=CONF_LEVEL,
-        adjustment=CCF_ADJUSTMENT,
+        adjustment=adjustment,
         source=_source_all(battery),
     )
     peaks = _peak_rows(battery)
     n_lags = ccf.groupby("indicator")["lag"].size().max()
     found = "; ".join(
         f"{_name(battery, ind)} at lag {int(r['lag'])} (r = {r['estimate']:.2f}, "
-        f"{CCF_ADJUSTMENT} p = {r['p_adjusted']:.2f}, {int(r['n_observed_points'])} reported "
-        f"points): a falling {_name(battery, ind)} went with "
+        f"{adjustment} p = {r['p_adjusted']:.2f}, {int(r['n_observed_points'])} "
+        f"observations): a falling {_name(battery, ind)} went with "
         f"{'fewer' if r['estimate'] > 0 else 'more'} reports"
         for ind, r in peaks.iterrows()
     )
     return fig, (
         "Cross-correlation of each prewhitened indicator with monthly reports (positive lag: "
         f"the indicator leads; bars: {CONF_LEVEL:.0%} intervals for each lag on its own; black "
-        f"markers: {CCF_ADJUSTMENT} p < {alpha:g} across the {n_lags} lags, grey: p < {alpha:g} "
+        f"markers: {adjustment} p < {alpha:g} across the {n_lags} lags, grey: p < {alpha:g} "
         "at that lag alone). A negative r at a positive lag means a falling indicator was "
         "followed by more reports, which is what the question expects of falling money; a "
         f"positive r, by fewer. The strongest lags are {found}."
     )
+
+
+def _months(n_observed: int, n_derived: int) -> str:
+    """``9 months with an observation and 1 with a derived level`` (as the legend counts them)."""
+    text = f"{n_observed} month{'s' if n_observed != 1 else ''} with an observation"
+    if n_derived:
+        text += f" and {n_derived} with a derived level"
+    return text
 
 
 def _scatter(battery: Battery) -> tuple[Figure, str]:
@@ -215,21 +306,30 @@ def _scatter(battery: Battery) -> tuple[Figure, str]:
     fig, axes = plt.subplots(1, len(peaks), figsize=(PAGE_WIDTH, 3.8), layout="constrained")
     axes = [axes] if len(peaks) == 1 else list(axes)
     notes = []
+    latent = []
     for ax, (ind, row) in zip(axes, peaks.iterrows(), strict=True):
         lag = int(row["lag"])
         plot_lagged_scatter(battery.panel, x=ind, lag=lag, ax=ax)
         pairs = lagged_pairs(battery.panel, x=ind, lag=lag)
         n_derived = int((pairs["x_observed"] & pairs["x_derived"]).sum())
-        n_reported = int(pairs["x_observed"].sum()) - n_derived
+        n_observed = int(pairs["x_observed"].sum()) - n_derived
         when = f"{lag} months earlier" if lag else "in the same month"
-        notes.append(f"{_name(battery, ind)} {when} ({_points(n_reported, n_derived)})")
+        notes.append(f"{_name(battery, ind)} {when} ({_months(n_observed, n_derived)})")
+        latent.append(_latent(battery, ind) is not None)
     add_source(fig, _source_all(battery))
+    if all(latent):
+        between = "the latent model's posterior median"
+    elif not any(latent):
+        between = "interpolated between the observations"
+    else:
+        between = "the latent model's posterior median or interpolated"
     return fig, (
         "Monthly reports against " + " and ".join(notes) + ", at the lag where the "
-        "cross-correlation is strongest; filled markers are months with a reported figure, "
-        "labelled with that month (t), open circles months the panel interpolated (not "
-        "independent observations). Counts are fractional where a report dated only to a "
-        "span is spread over its months."
+        "cross-correlation is strongest. Filled markers are months an observation of the "
+        "indicator touches (a figure for a period marks each of its months), labelled with "
+        "that month (t); open circles are months between observations, whose indicator value "
+        f"is {between}, not an observation. Counts are fractional where a report dated only "
+        "to a span is spread over its months."
     )
 
 
@@ -282,21 +382,23 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     return fig, f"{text}; segment means {means} reports a month."
 
 
+def _pooled_tidy(battery: Battery) -> pd.DataFrame:
+    """The count models' pooled coefficients, one term name per covariate and trend."""
+    table = battery["count_model"].table
+    lag = battery.options.count_lag
+    parts = []
+    for ind, rows in table.groupby("indicator", sort=False):
+        suffix = scale_of(battery.series[ind].unit).suffix
+        names = {"indicator": f"{ind}_{suffix}_lag{lag}", "trend": f"trend ({ind} model)"}
+        parts.append(rows.assign(term=rows["term"].map(names).fillna(rows["term"])))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
-    count_models = battery["count_model"].models
-    tidy = pd.concat(
-        [
-            m.tidy(conf_level=CONF_LEVEL).assign(
-                term=lambda d, ind=ind: d["term"].where(
-                    d["term"] != "trend", f"trend ({ind} model)"
-                )
-            )
-            for ind, m in count_models.items()
-        ],
-        ignore_index=True,
-    )
+    tidy = _pooled_tidy(battery)
+    models = list(dict.fromkeys(battery["count_model"].table["indicator"]))
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.2), layout="constrained")
-    trends = {f"trend ({i} model)": f"Per month ({_name(battery, i)} model)" for i in count_models}
+    trends = {f"trend ({i} model)": f"Per month ({_name(battery, i)} model)" for i in models}
     covariates = [t for t in tidy["term"] if t != "intercept" and t not in trends]
     named = _covariate_labels(battery)
     labels = {**named, **trends}
@@ -309,26 +411,52 @@ def _rate_ratios(battery: Battery) -> tuple[Figure, str]:
     covs = tidy[tidy["term"].isin(named)]
     text = "; ".join(
         f"{named[r['term']].split(' (')[0].lower()} {r['irr']:.2f} [{r['irr_low']:.2f}, "
-        f"{r['irr_high']:.2f}] {named[r['term']].split(' (')[1].rstrip(')')}"
+        f"{r['irr_high']:.2f}] {named[r['term']].split(' (')[1].rstrip(')')}, "
+        f"p = {r['p_value']:.2f}"
         for _, r in covs.iterrows()
+    )
+    n_draws = int(battery["count_model"].table["n_draws"].min())
+    monte_carlo = "Monte Carlo" in " ".join(battery["count_model"].rows["method"])
+    judged = (
+        "p-values judged against unrelated series observed the same way, as the intervals, "
+        "which treat the months as independent, are not"
+        if monte_carlo
+        else "Rubin's p-values"
     )
     return fig, (
         "Rate ratios of monthly reports (the factor by which the expected number of reports a "
-        "month changes per step of the indicator) from Poisson GLMs with a linear trend and "
-        f"quasi-likelihood {CONF_LEVEL:.0%} intervals, one model per indicator: {text}. A "
-        "ratio below 1 means fewer reports where the indicator is higher; the trend rows are "
-        "the models' adjustment for time, not findings."
+        "month changes per step of the indicator) from quasi-Poisson GLMs with a linear trend, "
+        f"fitted on {n_draws} joint draws of the report dates and the indicator's path and "
+        f"pooled by Rubin's rules ({CONF_LEVEL:.0%} intervals; {judged}), one model per "
+        f"indicator: {text}. A ratio below 1 means fewer reports where the indicator is "
+        "higher; the trend rows are the models' adjustment for time, not findings."
     )
 
 
 def _sensitivity(battery: Battery) -> tuple[Figure, str]:
-    results = battery["sensitivity"].models
-    draws = pd.concat([r.draws for r in results.values()], ignore_index=True)
-    observed = pd.concat([r.summary for r in results.values()], ignore_index=True)
+    tables = battery["count_model"].tables
+    rows = battery["count_model"].rows.set_index("indicator")
+    inds = [i for i in rows.index if f"count_model_draws_{i}" in tables]
+    draws = pd.concat(
+        [
+            tables[f"count_model_draws_{i}"].assign(finding=f"{i}_irr")[
+                ["draw", "finding", "estimate", "p_value"]
+            ]
+            for i in inds
+        ],
+        ignore_index=True,
+    )
+    observed = pd.DataFrame(
+        {
+            "finding": [f"{i}_irr" for i in inds],
+            "estimate": [rows.loc[i, "estimate"] for i in inds],
+            "p_value": [rows.loc[i, "p_value"] for i in inds],
+        }
+    )
     named = _covariate_labels(battery)
     lag = battery.options.count_lag
     labels = {}
-    for ind in results:
+    for ind in inds:
         info = battery.series[ind]
         term = f"{ind}_{scale_of(info.unit).suffix}_lag{lag}"
         unit = named[term].partition(" (")[2].rstrip(")")
@@ -339,23 +467,27 @@ def _sensitivity(battery: Battery) -> tuple[Figure, str]:
         labels=labels,
         middle=CONF_LEVEL,
         source=_source_all(battery),
+        observed_label="The finding: pooled estimate (left), its p-value (right)",
     )
-    short = {f"{ind}_irr": _name(battery, ind) for ind in results}
+    alpha = battery.options.alpha
     parts = []
-    for _, row in observed.iterrows():
-        values = draws.loc[draws["finding"] == row["finding"], "estimate"].dropna()
+    for ind in inds:
+        values = draws.loc[draws["finding"] == f"{ind}_irr", "estimate"].dropna()
+        row = rows.loc[ind]
         parts.append(
-            f"{short[row['finding']]} {row['estimate_q025']:.2f}-"
-            f"{row['estimate_q975']:.2f} (all draws {values.min():.2f}-{values.max():.2f}; "
-            f"{row['share_significant']:.0%} with p < {row['alpha']:g}; as given "
-            f"{row['observed_estimate']:.2f})"
+            f"{_name(battery, ind)} {row['draws_q025']:.2f}-{row['draws_q975']:.2f} (all draws "
+            f"{values.min():.2f}-{values.max():.2f}; {row['share_significant']:.0%} of draws "
+            f"with p < {alpha:g} on their own; pooled {row['estimate']:.2f})"
         )
-    n = int(observed["n_draws"].iloc[0])
+    n = int(draws.groupby("finding").size().min())
     return fig, (
-        f"Across {n} plausible datasets (report dates drawn within their intervals, ranged "
-        f"figures within low/high), the middle {CONF_LEVEL:.0%} of the draws' rate ratios "
-        f"(shaded) lies in {'; '.join(parts)}; the black line is the estimate on the data as "
-        "given."
+        f"Rate ratios in each of {n} joint draws of the data (report dates drawn within their "
+        "intervals, the indicator's monthly path drawn from its latent model or interpolation): "
+        f"the middle {CONF_LEVEL:.0%} of the draws (shaded) lies in {'; '.join(parts)}; the "
+        "black line on the left is the pooled estimate (Rubin's rules). On the right, each "
+        "draw's own GLM p-value, which treats the months as independent and so is too small "
+        "on smooth series; the black line there is the finding's p-value, judged against "
+        "unrelated series observed the same way."
     )
 
 
@@ -376,9 +508,9 @@ FIGURES: dict[str, FigureSpec] = {
         FigureSpec("rate_ratios", "Count-model rate ratios", _rate_ratios, ("count_model",)),
         FigureSpec(
             "sensitivity",
-            "Sensitivity to imprecise dates and ranged figures",
+            "The count model across plausible versions of the data",
             _sensitivity,
-            ("sensitivity",),
+            ("count_model",),
         ),
     )
 }

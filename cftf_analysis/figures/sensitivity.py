@@ -190,6 +190,7 @@ def sensitivity_figure(
     middle: float | None = 0.95,
     source: str | None = SOURCE_ALL,
     width: float = PAGE_WIDTH,
+    observed_label: str = "Estimate on the data as given",
 ) -> Figure:
     """One row per finding: estimates (left) and p-values (right) across draws.
 
@@ -213,6 +214,9 @@ def sensitivity_figure(
         Source line at the foot; None for none.
     width
         Figure width in inches.
+    observed_label
+        Legend entry of the black line (``observed``), for example the pooled
+        estimate and the finding's p-value when the draws are a finding's joint draws.
 
     Returns
     -------
@@ -274,7 +278,7 @@ def sensitivity_figure(
                 if middle is not None
                 else []
             ),
-            Line2D([], [], color="black", linewidth=1.8, label="Estimate on the data as given"),
+            Line2D([], [], color="black", linewidth=1.8, label=observed_label),
             Line2D([], [], color=OKABE_ITO["vermillion"], linestyle="--", label=f"p = {alpha:g}"),
         ]
         fig.legend(handles=handles, loc="outside upper center", ncols=2)

@@ -45,6 +45,18 @@ _LAZY: dict[str, str] = {
     "SensitivityResult": "sensitivity",
     "sensitivity": "sensitivity",
     "stationarity_tests": "stationarity",
+    "JointDraws": "draws",
+    "NullPaths": "draws",
+    "draw_counts": "draws",
+    "joint_draws": "draws",
+    "leave_one_out_paths": "draws",
+    "null_model": "draws",
+    "ccf_finding": "indicator_steps",
+    "count_model_finding": "indicator_steps",
+    "granger_finding": "indicator_steps",
+    "influence": "indicator_steps",
+    "monte_carlo_p": "indicator_steps",
+    "pool_f_tests": "pooling",
 }
 
 __all__ = sorted(_LAZY)
@@ -88,10 +100,26 @@ if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.stats.changepoints import ChangePointResult, change_points
     from cftf_analysis.stats.countmodel import CountModelResult, fit_count_model
     from cftf_analysis.stats.crosscorr import cross_correlation
+    from cftf_analysis.stats.draws import (
+        JointDraws,
+        NullPaths,
+        draw_counts,
+        joint_draws,
+        leave_one_out_paths,
+        null_model,
+    )
     from cftf_analysis.stats.findings import FINDING_COLUMNS
     from cftf_analysis.stats.granger import granger_both_ways, granger_test
+    from cftf_analysis.stats.indicator_steps import (
+        ccf_finding,
+        count_model_finding,
+        granger_finding,
+        influence,
+        monte_carlo_p,
+    )
     from cftf_analysis.stats.interrupted import event_effect
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
+    from cftf_analysis.stats.pooling import pool_f_tests
     from cftf_analysis.stats.sensitivity import SensitivityResult, sensitivity
     from cftf_analysis.stats.stationarity import stationarity_tests

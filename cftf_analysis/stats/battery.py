@@ -41,11 +41,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.options import check_fraction, check_int
+from cftf_analysis.options import IndicatorModel, check_fraction, check_int, check_literal
 from cftf_analysis.panel import SeriesInfo, default_series, describe_series, monthly_panel
+from cftf_analysis.stats.draws import (
+    JointDraws,
+    joint_draws,
+    leave_one_out_paths,
+    null_model,
+    series_seed,
+    with_drawn_series,
+)
 from cftf_analysis.stats.findings import (
     FINDING_COLUMNS,
     REPORTING_CAVEAT,
@@ -87,6 +96,8 @@ class BatteryOptions:
     seed: int = 20160418
     alpha: float = 0.05
     counts: str = "n_reports"
+    indicator_model: IndicatorModel = "latent"
+    n_null: int = 199
 
     def __post_init__(self) -> None:
         if isinstance(self.pairs, str):
@@ -95,8 +106,10 @@ class BatteryOptions:
         check_int(self.max_lag, "max_lag", minimum=0)
         check_int(self.count_lag, "count_lag", minimum=0)
         check_int(self.n_draws, "n_draws", minimum=1)
+        check_int(self.n_null, "n_null", minimum=0)
         check_int(self.seed, "seed", minimum=0)
         check_fraction(self.alpha, "alpha")
+        check_literal(self.indicator_model, IndicatorModel, "indicator_model")
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,13 @@ class BatteryContext:
     options: BatteryOptions
     series: Mapping[str, SeriesInfo] = field(default_factory=dict)
     reporting_caveat: str = REPORTING_CAVEAT
+    draws: JointDraws | None = None
+    loo_cache: dict[tuple[str, int], dict[str, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
+    null_cache: dict[tuple[str, int, int], np.ndarray | None] = field(
+        default_factory=dict, repr=False
+    )
 
     def scale(self, indicator: str) -> Scale:
         """How series ``indicator`` is rescaled for rate ratios (from its canonical unit)."""
@@ -153,8 +173,52 @@ class BatteryContext:
         return indicator_window(self.panel, indicator, exposure)
 
     def n_points(self, indicator: str) -> float:
-        """Months with a reported (not interpolated) value of ``indicator``."""
+        """Observations of ``indicator``: the latent model's, or the months with a figure."""
+        drawn = self.draws.series.get(indicator) if self.draws is not None else None
+        if drawn is not None and drawn.latent is not None:
+            return float(len(drawn.latent.observations))
         return float(self.window(indicator)[f"{indicator}_observed"].sum())
+
+    def loo_paths(self, indicator: str, n: int) -> dict[str, np.ndarray]:
+        """Paths of ``indicator`` redrawn without each of its observations in turn.
+
+        Keys are the observations' row ids (``"I001+I002"``); values ``(n, n_months)``
+        on the battery's month grid. The latent model is refitted without the
+        observation; with an interpolation the figure's month is dropped.
+        Computed once per battery and series.
+        """
+        key = (indicator, n)
+        if key not in self.loo_cache:
+            self.loo_cache[key] = leave_one_out_paths(self.draws, indicator, n, self.options.seed)
+        return self.loo_cache[key]
+
+    def null_paths(self, indicator: str, n_sims: int, n_draws: int) -> np.ndarray | None:
+        """Paths of ``indicator`` as if its figures were unrelated to the reports.
+
+        ``(n_sims, n_draws, n_months)`` on the battery's month grid: for each
+        simulation a true path is drawn from the series' own fitted trend model,
+        figures are simulated on it at the real observation months with the real
+        spans, ranges and bounds, and the first ``n_draws`` path draws are moved
+        to them (:func:`~cftf_analysis.stats.draws.null_model`). None when the
+        paths are not from the latent model (an interpolation has no model of
+        the series to simulate from). Computed once per battery and series.
+        """
+        key = (indicator, n_sims, n_draws)
+        if key not in self.null_cache:
+            sd = self.draws.series[indicator] if self.draws is not None else None
+            if sd is None or sd.latent is None or n_sims == 0:
+                self.null_cache[key] = None
+            else:
+                fit = sd.latent
+                null = null_model(fit)
+                pos = self.draws.months.get_indexer(fit.months)
+                deviations = np.log(sd.paths[:n_draws, pos]) - null.log_mean
+                rng = np.random.default_rng(series_seed(self.options.seed + 2, indicator))
+                sims = null.draw(deviations, n_sims, rng)
+                grid = np.full((n_sims, deviations.shape[0], len(self.draws.months)), np.nan)
+                grid[:, :, pos] = sims
+                self.null_cache[key] = grid
+        return self.null_cache[key]
 
     def counts_series(self) -> pd.Series:
         """The monthly reporting series (``options.counts``) indexed by month."""
@@ -291,6 +355,7 @@ class Battery:
     coverage: pd.DataFrame | None = None
     series: dict[str, SeriesInfo] = field(default_factory=dict)
     case: Case | None = None
+    draws: JointDraws | None = None
 
     def __getitem__(self, name: str) -> StepResult:
         try:
@@ -330,6 +395,8 @@ def run_battery(
     seed: int = 20160418,
     alpha: float = 0.05,
     counts: str = "n_reports",
+    indicator_model: IndicatorModel = "latent",
+    n_null: int = 199,
 ) -> Battery:
     """Run the registered steps and keep every detailed result.
 
@@ -357,6 +424,8 @@ def run_battery(
         seed=seed,
         alpha=alpha,
         counts=counts,
+        indicator_model=indicator_model,
+        n_null=n_null,
     )
     available = registered_steps()
     chosen = list(available) if steps is None else list(steps)
@@ -379,8 +448,17 @@ def run_battery(
             f"counts={counts!r} is not a panel column; use 'n_reports' or, with coverage, "
             "'n_articles_defection'"
         )
+    draws = None
+    if any(s.per_indicator for s in plan.values()) and options.pairs:
+        months = pd.DatetimeIndex(panel["month"])
+        wanted = {p: spec[p] for p in options.pairs}
+        draws = joint_draws(
+            reports, indicators, wanted, months, n_draws=n_draws, seed=seed,
+            model=indicator_model,
+        )  # fmt: skip
+        panel = with_drawn_series(panel, draws)
     note = the_case.reporting_caveat if the_case is not None else REPORTING_CAVEAT
-    ctx = BatteryContext(panel, reports, indicators, events, coverage, options, info, note)
+    ctx = BatteryContext(panel, reports, indicators, events, coverage, options, info, note, draws)
     parts: dict[str, list[StepResult]] = {name: [] for name in plan}
     errors: list[str] = []
     records: list[dict[str, Any]] = []
@@ -398,6 +476,9 @@ def run_battery(
 
     per_indicator = [s for s in plan.values() if s.per_indicator]
     for indicator in options.pairs:
+        if draws is not None and indicator in draws.failed:
+            errors.append(f"{indicator}: not analysed: {draws.failed[indicator]}")
+            continue
         for step in per_indicator:
             attempt(step, indicator)
     for step in plan.values():
@@ -419,6 +500,7 @@ def run_battery(
         coverage=coverage,
         series=info,
         case=the_case,
+        draws=draws,
     )
 
 
@@ -466,6 +548,8 @@ def association_summary(
     seed: int = 20160418,
     alpha: float = 0.05,
     counts: str = "n_reports",
+    indicator_model: IndicatorModel = "latent",
+    n_null: int = 199,
 ) -> pd.DataFrame:
     """The standard battery for "does financial decline precede defection reporting?".
 
@@ -503,15 +587,33 @@ def association_summary(
     count_lag
         Lag of the indicator in the count model.
     n_draws
-        Draws for the sensitivity rows.
+        Joint draws of the report dates and indicator paths on which every
+        indicator finding is computed and pooled (see
+        :mod:`cftf_analysis.stats.indicator_steps`).
     seed
         Seed for every resampling step, so the table is reproducible.
     alpha
-        Significance level used in the sensitivity share.
+        Significance level: the share of draws significant, and the
+        influence check's "does the conclusion flip".
     counts
         The monthly reporting series: ``"n_reports"`` (the coded reports) or,
         with ``coverage``, ``"n_articles_defection"`` (articles reporting
         defection in a news archive, from :func:`~cftf_analysis.count_corpus`).
+    indicator_model
+        How indicator paths are drawn: ``"latent"`` (default; the latent
+        state-space model of :mod:`cftf_analysis.stats.latent`) or
+        ``"linear"``, ``"step"``, ``"loglinear"`` interpolation between the
+        reported figures (ranged figures drawn within their ranges).
+    n_null
+        Simulations of the Monte Carlo null behind the indicator findings'
+        p-values (latent model only): the indicator is simulated as unrelated
+        to the reports, with the same observation design, and each pooled
+        statistic is compared with its simulated values; the interval is
+        widened by the spread of the simulated statistic where that exceeds
+        its nominal spread. ``0`` keeps Rubin's p-values and intervals, which
+        the calibration (``validation/calibrate_battery.py``) found
+        anti-conservative on a sparse design. With an interpolation model the
+        p-values are always Rubin's.
 
     Returns
     -------
@@ -551,4 +653,6 @@ def association_summary(
         seed=seed,
         alpha=alpha,
         counts=counts,
+        indicator_model=indicator_model,
+        n_null=n_null,
     ).summary

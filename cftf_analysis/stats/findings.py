@@ -36,13 +36,23 @@ FINDING_COLUMNS: list[str] = [
     "method",
     "indicator",
     "lag",
+    "lag_kind",
     "estimate",
+    "estimate_kind",
     "ci_low",
     "ci_high",
     "p_value",
     "p_adjusted",
+    "p_battery",
     "n_obs",
     "n_observed_points",
+    "draws_q025",
+    "draws_q975",
+    "share_significant",
+    "influential",
+    "estimate_without",
+    "p_without",
+    "mde",
     "caveat",
 ]
 
@@ -109,8 +119,8 @@ def finding_frame(rows: Iterable[Mapping[str, Any]] = ()) -> pd.DataFrame:
 
     Examples
     --------
-    >>> finding_frame([finding_row(finding="toy")]).shape
-    (1, 12)
+    >>> finding_frame([finding_row(finding="toy")]).shape == (1, len(FINDING_COLUMNS))
+    True
     """
     return pd.DataFrame(list(rows), columns=FINDING_COLUMNS)
 
@@ -123,14 +133,13 @@ def caveat(
     Examples
     --------
     >>> caveat(6, ["estimate is the F statistic"]).split("; ")[:2]
-    ['only 6 observed indicator points (months between them are interpolated): treat as descriptive', 'estimate is the F statistic']
-    """  # noqa: E501
+    ['only 6 observations of the indicator: treat as descriptive', 'estimate is the F statistic']
+    """
     notes = list(extra)
     if n_points is not None and np.isfinite(n_points) and n_points < MIN_OBSERVED_POINTS:
         notes.insert(
             0,
-            f"only {int(n_points)} observed indicator points (months between them are "
-            "interpolated): treat as descriptive",
+            f"only {int(n_points)} observations of the indicator: treat as descriptive",
         )
     notes.append(reporting)
     return "; ".join(notes)

@@ -1,9 +1,9 @@
 """The default steps of the battery, registered in the order the summary lists them.
 
-Per indicator (for each of ``options.pairs``): the prewhitened
-cross-correlation (``"ccf"``), Granger tests both ways (``"granger"``), the
-count model (``"count_model"``) and its sensitivity to plausible data
-(``"sensitivity"``). Then, once: change points in the reporting series
+Per indicator (for each of ``options.pairs``), on joint draws of the data
+(:mod:`cftf_analysis.stats.indicator_steps`): the prewhitened
+cross-correlation (``"ccf"``), Granger tests both ways (``"granger"``) and the
+count model (``"count_model"``). Then, once: change points in the reporting series
 (``"change_points"``), an interrupted time series per finance-event month
 (``"event_effects"``) and the trend in the share of reports citing money
 (``"motive_trends"``). See :mod:`cftf_analysis.stats.battery` for the step
@@ -21,13 +21,15 @@ from cftf_analysis.errors import AnalysisError
 from cftf_analysis.stats.battery import BatteryContext, StepResult, register_step
 from cftf_analysis.stats.changepoints import change_points
 from cftf_analysis.stats.countmodel import fit_count_model
-from cftf_analysis.stats.crosscorr import cross_correlation
 from cftf_analysis.stats.findings import finding_frame, finding_row, indicator_window
-from cftf_analysis.stats.granger import granger_both_ways
+from cftf_analysis.stats.indicator_steps import (
+    CountModelStep,
+    CrossCorrelationStep,
+    GrangerStep,
+)
 from cftf_analysis.stats.interrupted import event_effect
 from cftf_analysis.stats.motives import motive_share_trend
 from cftf_analysis.stats.multiple import adjust_pvalues
-from cftf_analysis.stats.sensitivity import sensitivity
 
 __all__ = [
     "ChangePointStep",
@@ -36,7 +38,6 @@ __all__ = [
     "EventEffectStep",
     "GrangerStep",
     "MotiveTrendStep",
-    "SensitivityStep",
     "count_model_analysis",
 ]
 
@@ -49,134 +50,6 @@ def _indicator(indicator: str | None) -> str:
     if indicator is None:  # a per-indicator step always gets one
         raise AnalysisError("this step runs per indicator")
     return indicator
-
-
-@dataclass(frozen=True)
-class CrossCorrelationStep:
-    """Prewhitened cross-correlation of an indicator with monthly counts, Holm across lags.
-
-    The finding is the lag with the largest ``|r|`` among the indicator-leading
-    lags ``0..max_lag``; the table holds every lag.
-    """
-
-    name: str = "ccf"
-    label: str = "cross-correlation"
-    per_indicator: bool = True
-    table_name: str | None = "ccf"
-
-    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
-        ind = _indicator(indicator)
-        counts, window = ctx.options.counts, ctx.window(ind)
-        n_points = ctx.n_points(ind)
-        ccf = cross_correlation(window[ind], window[counts], max_lag=ctx.options.max_lag)
-        lead = ccf[ccf["lag"] >= 0]
-        peak = lead.loc[lead["estimate"].abs().idxmax()]
-        row = finding_row(
-            finding=f"{ind} vs reports: strongest cross-correlation ({ind} leading)",
-            method="prewhitened cross-correlation, Holm across lags",
-            indicator=ind,
-            lag=int(peak["lag"]),
-            estimate=peak["estimate"],
-            ci_low=peak["ci_low"],
-            ci_high=peak["ci_high"],
-            p_value=peak["p_value"],
-            p_adjusted=peak["p_adjusted"],
-            n_obs=int(peak["n_obs"]),
-            n_observed_points=n_points,
-            caveat=ctx.caveat(n_points, ["lag chosen as the largest |r| of lags 0..max_lag"]),
-        )
-        return StepResult(rows=finding_frame([row]), table=ccf.assign(indicator=ind))
-
-
-@dataclass(frozen=True)
-class GrangerStep:
-    """Granger F tests in both directions, lag order by AIC up to ``min(max_lag, 3)``."""
-
-    name: str = "granger"
-    label: str = "Granger"
-    per_indicator: bool = True
-    table_name: str | None = "granger"
-
-    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
-        ind = _indicator(indicator)
-        n_points = ctx.n_points(ind)
-        max_lag = min(ctx.options.max_lag, 3)
-        gr = granger_both_ways(
-            ctx.window(ind), x=ind, y=ctx.options.counts, max_lag=max_lag, ic="aic"
-        )
-        rows = [
-            finding_row(
-                finding=f"Granger: {g['cause']} -> {g['effect']}",
-                method=f"Granger F test (differenced {int(g['differenced'])}x, lag by AIC)",
-                indicator=ind,
-                lag=int(g["lag"]),
-                estimate=g["statistic"],
-                p_value=g["p_value"],
-                n_obs=int(g["n_obs"]),
-                n_observed_points=n_points,
-                caveat=ctx.caveat(n_points, ["estimate is the F statistic"]),
-            )
-            for _, g in gr[gr["test"] == "ssr_f"].iterrows()
-        ]
-        return StepResult(rows=finding_frame(rows), table=gr)
-
-
-def _errors_text(fit: pd.Series) -> str:
-    """Plain words for the standard errors a count model used."""
-    if fit["cov_type"] == "nonrobust":
-        return f"quasi-likelihood errors (Pearson scale {fit['scale']:.2f})"
-    return f"{fit['cov_type']} errors"
-
-
-def _fit_count(ctx: BatteryContext, ind: str):
-    scaled_name = ctx.scaled_column(ind)
-    window = ctx.window(ind, ctx.exposure)
-    model = fit_count_model(
-        window,
-        counts=ctx.options.counts,
-        covariates=[scaled_name],
-        lags=(ctx.options.count_lag,),
-        exposure=ctx.exposure,
-    )
-    return model, scaled_name
-
-
-@dataclass(frozen=True)
-class CountModelStep:
-    """Poisson GLM of monthly counts on one indicator and a linear trend (quasi-Poisson errors)."""
-
-    name: str = "count_model"
-    label: str = "count model"
-    per_indicator: bool = True
-    table_name: str | None = None
-
-    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
-        ind = _indicator(indicator)
-        n_points = ctx.n_points(ind)
-        model, scaled_name = _fit_count(ctx, ind)
-        step = ctx.scale(ind).step
-        tidy = model.tidy()
-        term = tidy[tidy["term"].str.startswith(scaled_name)].iloc[0]
-        fit = model.fit_stats().iloc[0]
-        row = finding_row(
-            finding=f"reports per month: rate ratio per {step} of {ind}",
-            method=f"{fit['family']} GLM with linear trend, {_errors_text(fit)}",
-            indicator=ind,
-            lag=ctx.options.count_lag,
-            estimate=term["irr"],
-            ci_low=term["irr_low"],
-            ci_high=term["irr_high"],
-            p_value=term["p_value"],
-            n_obs=int(fit["n_obs"]),
-            n_observed_points=n_points,
-            caveat=ctx.caveat(
-                n_points,
-                ["offset: log of articles covering the group"]
-                if ctx.exposure
-                else ["no exposure offset: overall news attention not controlled"],
-            ),
-        )
-        return StepResult(rows=finding_frame([row]), models={ind: model})
 
 
 def count_model_analysis(
@@ -220,59 +93,6 @@ def count_model_analysis(
 
 
 @dataclass(frozen=True)
-class SensitivityStep:
-    """The count model's rate ratio across plausible versions of the data.
-
-    Report dates are drawn within their intervals and ranged figures within
-    low/high (:func:`~cftf_analysis.stats.sensitivity.sensitivity`).
-    """
-
-    name: str = "sensitivity"
-    label: str = "count model"
-    per_indicator: bool = True
-    table_name: str | None = None
-
-    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
-        ind = _indicator(indicator)
-        opts = ctx.options
-        n_points = ctx.n_points(ind)
-        model, _ = _fit_count(ctx, ind)
-        res = sensitivity(
-            count_model_analysis(
-                ind, opts.count_lag, opts.counts, ctx.exposure, divisor=ctx.scale(ind).divisor
-            ),
-            reports=ctx.reports,
-            indicators=ctx.indicators,
-            series={name: _spec(info) for name, info in ctx.series.items()},
-            n_draws=opts.n_draws,
-            seed=opts.seed,
-            alpha=opts.alpha,
-            coverage=ctx.coverage,
-        )
-        s = res.summary.iloc[0]
-        row = finding_row(
-            finding=f"sensitivity: rate ratio per {ctx.scale(ind).step} of {ind} "
-            "across plausible data",
-            method=f"{int(s['n_draws'])} draws of dates and ranged figures; median, 95% range",
-            indicator=ind,
-            lag=opts.count_lag,
-            estimate=s["median_estimate"],
-            ci_low=s["estimate_q025"],
-            ci_high=s["estimate_q975"],
-            n_obs=model.n_obs,
-            n_observed_points=n_points,
-            caveat=ctx.caveat(
-                n_points, [f"{s['share_significant']:.0%} of draws had p < {opts.alpha:g}"]
-            ),
-        )
-        return StepResult(
-            rows=finding_frame([row]),
-            tables={f"sensitivity_{ind}": res.draws},
-            models={ind: res},
-        )
-
-
-@dataclass(frozen=True)
 class ChangePointStep:
     """Optimal Poisson segmentation of the reporting series, permutation test of "no break"."""
 
@@ -294,6 +114,7 @@ class ChangePointStep:
                 finding="change point in report counts at "
                 f"{pd.Timestamp(seg['start'].iloc[i]):%Y-%m}",
                 estimate=seg["mean"].iloc[i] / seg["mean"].iloc[i - 1],
+                estimate_kind="ratio of means",
                 caveat=ctx.caveat(None, ["estimate is the ratio of segment means"]),
                 **common,
             )
@@ -358,6 +179,7 @@ class EventEffectStep:
                 "level change in reports",
                 method=str(e["method"]),
                 estimate=e["ratio"],
+                estimate_kind="rate ratio",
                 ci_low=e["ratio_low"],
                 ci_high=e["ratio_high"],
                 p_value=e["p_value"],
@@ -412,6 +234,7 @@ class MotiveTrendStep:
                     method=str(slope["method"]),
                     indicator=None if against == "time" else against,
                     estimate=slope["odds_ratio"],
+                    estimate_kind="odds ratio",
                     ci_low=slope["odds_ratio_low"],
                     ci_high=slope["odds_ratio_high"],
                     p_value=slope["p_value"],
@@ -429,7 +252,6 @@ for _step in (
     CrossCorrelationStep(),
     GrangerStep(),
     CountModelStep(),
-    SensitivityStep(),
     ChangePointStep(),
     EventEffectStep(),
     MotiveTrendStep(),

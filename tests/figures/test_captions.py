@@ -42,18 +42,28 @@ def test_timeline_caption(battery):
     text = caption("timeline", battery)
     spread = report_count_spread(battery.reports)  # not the panel the figure used
     peak = spread.loc[spread["n_reports"].idxmax()]
+    fits = {name: battery.draws.series[name].latent for name in ("revenue_total", "territory")}
     expected = [f"{peak['n_reports']:.1f}", f"{peak['month']:%Y}"]
+    expected.append(pct(fits["revenue_total"].conf_level))  # "with a 90% band"
     for name, scale in (("revenue_total", 1e6), ("territory", 1e3)):
-        obs = battery.panel.loc[battery.panel[f"{name}_observed"].astype(bool)]
-        derived = int(obs[f"{name}_derived"].astype(bool).sum())
+        obs = fits[name].observations
+        values = obs.loc[obs["bound"] == "none", "value"].to_numpy(float)
         expected += [
-            f"{obs[name].iloc[0] / scale:.0f}",
-            f"{obs[name].iloc[-1] / scale:.0f}",
-            f"{obs['month'].iloc[0]:%Y}",
-            f"{obs['month'].iloc[-1]:%Y}",
-            str(len(obs) - derived),
-            str(derived),
+            f"{values[0] / scale:.0f}",
+            f"{values[-1] / scale:.0f}",
+            str(len(obs)),
+            f"{obs['month_start'].min():%Y}",
+            f"{obs['month_end'].max():%Y}",
         ]
+        counts = [
+            (obs["n_months"] > 1).sum(),  # averages over several months
+            (obs["high"] > obs["low"]).sum(),  # ranges
+            (obs["bound"] == "lower").sum(),
+            (obs["bound"] == "upper").sum(),
+            obs["derived"].sum(),
+            obs["restated"].sum(),
+        ]
+        expected += [str(int(n)) for n in counts if n]
     months = battery.panel["month"]
     key = timeline_events(
         battery.events,
@@ -63,7 +73,11 @@ def test_timeline_caption(battery):
     )
     expected.append(str(len(key)))
     assert numbers(text) == expected
-    assert "reported figures and 1 derived" in text  # the legend's two kinds, not one sum
+    # the marks the bundled series have are named, the others not
+    assert "median monthly path of its latent model" in text
+    assert "3 averages over several months" in text and '1 upper bound ("at most")' in text
+    assert "1 restated" in text and "down arrows: upper bounds" in text
+    assert "ranges" not in text and "lower bound" not in text
 
 
 def test_cross_correlation_caption(battery):
@@ -74,7 +88,7 @@ def test_cross_correlation_caption(battery):
     for ind, rows in table.groupby("indicator", sort=False):
         leading = rows[rows["lag"] >= 0]
         best = leading.loc[leading["estimate"].abs().idxmax()]
-        n_points = int(battery.panel[f"{ind}_observed"].sum())
+        n_points = len(battery.draws.series[ind].latent.observations)
         expected += [
             str(int(best["lag"])),
             f"{abs(best['estimate']):.2f}",
@@ -102,6 +116,8 @@ def test_lagged_scatter_caption(battery):
         expected += [str(int(derived.sum()))] if derived.any() else []
     assert numbers(text) == expected
     assert "fractional" in text
+    assert "months with an observation" in text and "posterior median" in text
+    assert "interpolated" not in text  # the battery's series are latent
 
 
 def test_motive_shares_caption(battery):
@@ -150,21 +166,19 @@ def test_change_points_caption(battery):
 
 
 def test_rate_ratios_caption(battery):
-    from scipy.stats import norm
-
+    """The caption quotes the pooled table (checked against statsmodels per draw and
+    Rubin's rules written out in tests/stats/test_battery.py)."""
     from cftf_analysis.stats.findings import scale_of
 
     text = caption("rate_ratios", battery)
-    z = norm.ppf(0.5 + CONF_LEVEL / 2)
-    expected = [pct(CONF_LEVEL)]
-    for ind, model in battery["count_model"].models.items():
-        coefs = model.results.params
-        ses = model.results.bse
-        (term,) = [t for t in coefs.index if t not in ("intercept", "trend")]
-        b, se = coefs[term], ses[term]
-        expected += [f"{np.exp(b):.2f}", f"{np.exp(b - z * se):.2f}", f"{np.exp(b + z * se):.2f}"]
+    table = battery["count_model"].table
+    expected = [str(int(table["n_draws"].min())), pct(CONF_LEVEL)]
+    for ind, rows in table.groupby("indicator", sort=False):
+        at = rows[rows["term"] == "indicator"].iloc[0]
+        expected += [f"{at['irr']:.2f}", f"{at['irr_low']:.2f}", f"{at['irr_high']:.2f}"]
         # the unit: "per USD 10 million a month", "per 10,000 km2"
         expected += numbers(scale_of(battery.series[ind].unit).step.replace("km2", "km"))
+        expected.append(f"{at['p_value']:.2f}")
     expected.append("1")  # "a ratio below 1"
     assert numbers(text) == expected
     assert "IRR" not in text
@@ -172,16 +186,17 @@ def test_rate_ratios_caption(battery):
 
 def test_sensitivity_caption(battery):
     text = caption("sensitivity", battery)
-    results = battery["sensitivity"].models
-    n = {len(r.draws) for r in results.values()}
+    tables = battery["count_model"].tables
+    rows = battery["count_model"].rows.set_index("indicator")
+    draws = {ind: tables[f"count_model_draws_{ind}"] for ind in rows.index}
+    n = {len(d) for d in draws.values()}
     expected = [str(n.pop()), pct(CONF_LEVEL)]
     alpha = battery.options.alpha
-    for ind, res in results.items():
-        est = res.draws["estimate"].dropna().to_numpy()
+    for d in draws.values():
+        est = d["estimate"].dropna().to_numpy()
         q_low, q_high = np.quantile(est, [0.025, 0.975])
-        share = float(np.mean(res.draws["p_value"] < alpha))
-        model = battery["count_model"].models[ind]
-        observed = float(np.exp(model.results.params.filter(like=ind.split("_")[0]).iloc[0]))
+        share = float(np.mean(d["p_value"] < alpha))
+        pooled = float(np.exp(np.log(est).mean()))
         expected += [
             f"{q_low:.2f}",
             f"{q_high:.2f}",
@@ -189,7 +204,7 @@ def test_sensitivity_caption(battery):
             f"{est.max():.2f}",
             pct(share),
             f"{alpha:g}",
-            f"{observed:.2f}",
+            f"{pooled:.2f}",
         ]
     assert numbers(text) == expected
     assert "middle 95% of the draws" in text and "the marker is" not in text

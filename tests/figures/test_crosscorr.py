@@ -97,14 +97,23 @@ def test_sign_guide_reads_the_question(ax, panel):
 def test_battery_intervals_are_95_percent(battery):
     """The legend's level (catalog.CONF_LEVEL) is the one the ccf step's intervals have.
 
-    Fisher z interval recomputed: tanh(atanh(r) ± z_0.975 / sqrt(n - 3)).
+    Each lag's interval is Rubin's on the Fisher z scale (t quantile at CONF_LEVEL with the
+    pooled df): recomputed from the draws' correlations.
     """
-    from scipy.stats import norm
+    from scipy.stats import t as student
 
     from cftf_analysis.figures.catalog import CONF_LEVEL
+    from tests.stats.reference import prewhitened_r, rubin, window_arrays
 
-    t = battery["ccf"].table
-    half = norm.ppf(0.5 + CONF_LEVEL / 2) / np.sqrt(t["n_obs"] - 3)
-    z = np.arctanh(t["estimate"])
-    np.testing.assert_allclose(t["ci_low"], np.tanh(z - half), rtol=1e-8)
-    np.testing.assert_allclose(t["ci_high"], np.tanh(z + half), rtol=1e-8)
+    table = battery["ccf"].table
+    rows = table[table["indicator"] == "revenue_total"].reset_index(drop=True)
+    counts, paths, _ = window_arrays(battery, "revenue_total")
+    lags = rows["lag"].to_numpy()
+    order = int(rows["ar_order"].iloc[0])
+    per_draw = [prewhitened_r(c, x, lags, order) for c, x in zip(counts, paths, strict=True)]
+    for j, at in rows.iterrows():
+        z = np.arctanh([d[j][0] for d in per_draw])
+        ref = rubin(z, np.full(z.size, 1 / (per_draw[0][j][1] - 3)), conf_level=CONF_LEVEL)
+        half = student.ppf(0.5 + CONF_LEVEL / 2, ref["df"]) * ref["std_error"]
+        assert at["ci_low"] == pytest.approx(np.tanh(ref["estimate"] - half), abs=1e-8)
+        assert at["ci_high"] == pytest.approx(np.tanh(ref["estimate"] + half), abs=1e-8)

@@ -20,6 +20,7 @@ from cftf_analysis.stats.battery import (
 )
 from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
 from cftf_analysis.stats.findings import caveat, finding_frame, finding_row, scale_of
+from tests.stats.reference import glm_per_draw, prewhitened_r, rubin, window_arrays
 
 
 @pytest.fixture(scope="module")
@@ -42,34 +43,58 @@ def test_schema_and_caveats(battery):
 
 
 def test_ccf_row_is_the_direct_computation(battery):
-    panel = battery.panel
-    window = panel[panel["territory"].notna()]
-    direct = cftf.cross_correlation(window["territory"], window["n_reports"], max_lag=6)
-    lead = direct[direct["lag"] >= 0]
-    peak = lead.loc[lead["estimate"].abs().idxmax()]
-    row = battery.summary[battery.summary["finding"].str.startswith("territory vs reports")].iloc[
-        0
-    ]
-    assert row["lag"] == peak["lag"]
-    assert row["estimate"] == pytest.approx(peak["estimate"], abs=1e-12)
-    assert row["p_adjusted"] == pytest.approx(peak["p_adjusted"], abs=1e-12)
-    assert row["n_observed_points"] == int(window["territory_observed"].sum())
+    """Each draw's prewhitened r (statsmodels AutoReg, numpy corrcoef), Fisher z pooled by
+    Rubin's rules written out, equals the table; the row is the leading lag with the
+    largest |r|."""
+    table = battery["ccf"].table
+    rows = table[table["indicator"] == "territory"].set_index("lag")
+    order = int(rows["ar_order"].iloc[0])
+    counts, paths, _ = window_arrays(battery, "territory")
+    lags = rows.index.to_numpy()
+    per_draw = [prewhitened_r(c, x, lags, order) for c, x in zip(counts, paths, strict=True)]
+    r = np.array([[rk for rk, _ in d] for d in per_draw])
+    n_k = np.array([n for _, n in per_draw[0]])
+    for j, lag in enumerate(lags):
+        ref = rubin(np.arctanh(r[:, j]), np.full(len(r), 1 / (n_k[j] - 3)))
+        at = rows.loc[lag]
+        assert at["estimate"] == pytest.approx(np.tanh(ref["estimate"]), abs=1e-8)
+        assert at["p_rubin"] == pytest.approx(ref["p_value"], rel=1e-6)
+        half = (ref["ci_high"] - ref["ci_low"]) / 2
+        assert at["ci_low"] == pytest.approx(np.tanh(ref["estimate"] - half), abs=1e-8)
+        assert at["ci_high"] == pytest.approx(np.tanh(ref["estimate"] + half), abs=1e-8)
+        assert at["n_obs"] == n_k[j]
+    lead = rows[rows.index >= 0]
+    peak = lead["estimate"].abs().idxmax()
+    row = battery.summary[battery.summary["finding"].str.startswith("territory vs reports")]
+    row = row.iloc[0]
+    assert row["lag"] == peak
+    assert row["estimate"] == pytest.approx(rows.loc[peak, "estimate"], abs=1e-12)
+    assert row["p_value"] == rows.loc[peak, "p_value"]
+    assert row["p_adjusted"] == rows.loc[peak, "p_adjusted"]
+    latent = battery.draws.series["territory"].latent
+    assert row["n_observed_points"] == len(latent.observations)
 
 
 def test_count_model_row_is_the_direct_fit(battery):
-    panel = battery.panel
+    """statsmodels' quasi-Poisson GLM per draw, Rubin's rules written out (Barnard-Rubin df
+    from the fits' residual df): the estimate, Rubin p and interval of the row."""
     scale = scale_of("USD per month")
-    name, divisor = f"revenue_total_{scale.suffix}", scale.divisor
-    window = panel[panel["revenue_total"].notna()].reset_index(drop=True)
-    window = window.assign(**{name: window["revenue_total"] / divisor})
-    fit = cftf.fit_count_model(window, counts="n_reports", covariates=[name], lags=(0,))
-    term = fit.tidy().set_index("term").loc[f"{name}_lag0"]
+    counts, paths, _ = window_arrays(battery, "revenue_total")
+    est, var, df_resid = glm_per_draw(counts, paths, scale.divisor)
+    ref = rubin(est, var, df_complete=df_resid)
     row = battery.summary[
         battery.summary["finding"].str.startswith("reports per month: rate ratio")
     ]
     row = row[row["indicator"] == "revenue_total"].iloc[0]
-    assert row["estimate"] == pytest.approx(term["irr"], rel=1e-10)
-    assert row["p_value"] == pytest.approx(term["p_value"], rel=1e-10)
+    table = battery["count_model"].table
+    term = table[(table["indicator"] == "revenue_total") & (table["term"] == "indicator")].iloc[0]
+    assert row["estimate"] == pytest.approx(np.exp(ref["estimate"]), rel=1e-7)
+    assert term["p_rubin"] == pytest.approx(ref["p_value"], rel=1e-5)
+    half = (ref["ci_high"] - ref["ci_low"]) / 2
+    assert row["ci_low"] == pytest.approx(np.exp(ref["estimate"] - half), rel=1e-6)
+    assert row["ci_high"] == pytest.approx(np.exp(ref["estimate"] + half), rel=1e-6)
+    assert row["n_obs"] == counts.shape[1]
+    assert 0 < row["p_value"] <= 1
 
 
 def test_events_tested_once_per_month_with_holm(battery):
@@ -81,12 +106,16 @@ def test_events_tested_once_per_month_with_holm(battery):
     assert np.isclose(effects["p_adjusted"].max(), min(1, effects["p_adjusted"].max()))
 
 
-def test_sensitivity_rows_summarise_draws(battery):
-    res = battery["sensitivity"].models["territory"]
-    row = battery.summary[battery.summary["finding"].str.startswith("sensitivity")]
+def test_count_model_draws_table_summarises_the_row(battery):
+    draws = battery["count_model"].tables["count_model_draws_territory"]
+    row = battery.summary[battery.summary["finding"].str.startswith("reports per month")]
     row = row[row["indicator"] == "territory"].iloc[0]
-    assert row["estimate"] == pytest.approx(res.draws["estimate"].median())
-    assert row["ci_low"] <= row["estimate"] <= row["ci_high"]
+    assert len(draws) == battery.options.n_draws
+    assert row["draws_q025"] == pytest.approx(draws["estimate"].quantile(0.025))
+    assert row["draws_q975"] == pytest.approx(draws["estimate"].quantile(0.975))
+    assert row["share_significant"] == pytest.approx((draws["p_value"] < 0.05).mean())
+    # the pooled estimate is the geometric mean of the draws' rate ratios
+    assert row["estimate"] == pytest.approx(np.exp(np.log(draws["estimate"]).mean()))
 
 
 def test_unusable_pair_is_reported_not_filled(battery):
@@ -112,15 +141,10 @@ def test_corpus_coverage_as_exposure_and_alternative_series(rng):
     b = run_battery(reports, indicators, coverage=coverage, n_draws=3, pairs=("territory",))
     row = b.summary[b.summary["finding"].str.startswith("reports per month")].iloc[0]
     assert "offset" in row["caveat"]
-    window = b.panel[b.panel["territory"].notna()].reset_index(drop=True)
-    direct = cftf.fit_count_model(
-        window,
-        counts="n_reports",
-        covariates=["territory_10k_km2"],
-        exposure="n_articles_topic",
-    )
-    term = direct.tidy().set_index("term").loc["territory_10k_km2_lag0"]
-    assert row["estimate"] == pytest.approx(term["irr"], rel=1e-10)
+    scale = scale_of("km2")
+    counts, paths, offset = window_arrays(b, "territory", exposure="n_articles_topic")
+    est, _, _ = glm_per_draw(counts, paths, scale.divisor, offset=offset)
+    assert row["estimate"] == pytest.approx(np.exp(est.mean()), rel=1e-7)
     alt = run_battery(
         reports,
         indicators,
@@ -130,14 +154,11 @@ def test_corpus_coverage_as_exposure_and_alternative_series(rng):
         pairs=("territory",),
     )
     alt_row = alt.summary[alt.summary["finding"].str.startswith("reports per month")].iloc[0]
-    alt_direct = cftf.fit_count_model(
-        window,
-        counts="n_articles_defection",
-        covariates=["territory_10k_km2"],
-        exposure="n_articles_topic",
-    )
-    alt_term = alt_direct.tidy().set_index("term").loc["territory_10k_km2_lag0"]
-    assert alt_row["estimate"] == pytest.approx(alt_term["irr"], rel=1e-10)
+    fixed = alt.panel.set_index("month")["n_articles_defection"].reindex(alt.draws.months)
+    keep = alt.draws.series["territory"].defined
+    articles = np.broadcast_to(fixed.to_numpy(float)[keep], paths.shape)
+    alt_est, _, _ = glm_per_draw(articles, paths, scale.divisor, offset=offset)
+    assert alt_row["estimate"] == pytest.approx(np.exp(alt_est.mean()), rel=1e-7)
 
 
 def test_results_are_kept_by_step_name(battery):
@@ -145,7 +166,11 @@ def test_results_are_kept_by_step_name(battery):
     ccf = battery["ccf"]
     assert set(ccf.table["indicator"]) == {"revenue_total", "territory"}
     assert list(ccf.rows["indicator"]) == ["revenue_total", "territory"]
-    assert set(battery["count_model"].models) == {"revenue_total", "territory"}
+    assert set(battery["count_model"].table["indicator"]) == {"revenue_total", "territory"}
+    assert set(battery["count_model"].tables) == {
+        "count_model_draws_revenue_total",
+        "count_model_draws_territory",
+    }
     assert (
         battery["change_points"]
         .models["change_points"]
@@ -155,9 +180,10 @@ def test_results_are_kept_by_step_name(battery):
         battery["nope"]
     # the summary is the steps' rows, indicator by indicator, then the others
     order = battery.summary["finding"].tolist()
-    assert order.index("Granger: revenue_total -> n_reports") < order.index(
-        "territory vs reports: strongest cross-correlation (territory leading)"
-    )
+    ccf_territory = next(f for f in order if f.startswith("territory vs reports"))
+    assert order.index("Granger: revenue_total -> n_reports") < order.index(ccf_territory)
+    first_break = next(f for f in order if f.startswith("change point in report counts"))
+    assert order.index(ccf_territory) < order.index(first_break)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,506 @@
+"""Joint draws of the data the evidence allows: report dates and indicator paths together.
+
+Every indicator finding of the battery is computed on many plausible versions
+of the data, not on one interpolated line. :func:`joint_draws` makes them once
+per battery:
+
+- **report counts**: each report's date is drawn uniformly within its date
+  interval (a report dated "2015-11" falls on one day of November) and the
+  reports are counted per month, so a draw's counts are whole numbers;
+- **indicator paths**: with ``model="latent"`` (the default), plausible monthly
+  paths of each series from its latent state-space model
+  (:func:`~cftf_analysis.stats.latent.latent_indicator`): consistent with the
+  observations, their ranges and bounds, and the uncertainty between them;
+  with ``"linear"``, ``"step"`` or ``"loglinear"``, each ranged figure is drawn
+  within its range and the panel's interpolation joins the figures.
+
+Draw ``d`` of the counts goes with draw ``d`` of every path. Months outside a
+series' observed span are missing (nothing is extrapolated).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cftf_analysis.errors import AnalysisError
+from cftf_analysis.options import IndicatorModel, check_int, check_literal
+from cftf_analysis.panel import SeriesSpec, indicator_points, interpolate, series_rows
+
+__all__ = [
+    "JointDraws",
+    "NullPaths",
+    "SeriesDraws",
+    "draw_counts",
+    "joint_draws",
+    "leave_one_out_paths",
+    "null_model",
+    "series_seed",
+    "with_drawn_series",
+]
+
+
+@dataclass(frozen=True)
+class SeriesDraws:
+    """Draws of one indicator series on the battery's month grid.
+
+    Attributes
+    ----------
+    name
+        The panel column of the series.
+    paths
+        ``(n_draws, n_months)`` plausible paths (canonical units); NaN outside
+        the months the series covers.
+    center, low, high
+        ``(n_months,)`` the posterior median and a 90% band (latent), or the
+        interpolated value and its range (interpolation); NaN outside.
+    observed
+        ``(n_months,)`` True in months an observation touches.
+    derived
+        ``(n_months,)`` True where that observation was derived from a reported change.
+    latent
+        The :class:`~cftf_analysis.stats.latent.LatentSeries` behind the paths,
+        or None for interpolation.
+    """
+
+    name: str
+    paths: np.ndarray
+    center: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    observed: np.ndarray
+    derived: np.ndarray
+    latent: Any = field(default=None, repr=False)
+    points: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def defined(self) -> np.ndarray:
+        """Months where the series is defined (inside its covered span)."""
+        return np.isfinite(self.center)
+
+
+@dataclass(frozen=True)
+class JointDraws:
+    """Report counts and indicator paths drawn together (draw ``d`` goes with draw ``d``).
+
+    Attributes
+    ----------
+    months
+        The battery's month grid (month starts).
+    counts
+        ``(n_draws, n_months)`` monthly report counts, each report's date drawn
+        within its interval.
+    series
+        Panel column -> :class:`SeriesDraws`.
+    model
+        How the paths were drawn (``"latent"``, ``"linear"``, ``"step"``, ``"loglinear"``).
+    failed
+        Series that could not be drawn -> why (for example too few observations).
+    """
+
+    months: pd.DatetimeIndex
+    counts: np.ndarray
+    series: Mapping[str, SeriesDraws]
+    model: str
+    failed: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def n_draws(self) -> int:
+        """Number of joint draws."""
+        return int(self.counts.shape[0])
+
+
+def series_seed(seed: int, name: str) -> int:
+    """A seed of its own for one series, fixed by the battery's seed and the series' name.
+
+    Examples
+    --------
+    >>> series_seed(1, "revenue") == series_seed(1, "revenue") != series_seed(1, "territory")
+    True
+    """
+    return int((seed * 1_000_003 + zlib.crc32(name.encode())) % 2**32)
+
+
+def draw_counts(
+    reports: pd.DataFrame,
+    months: pd.DatetimeIndex,
+    n_draws: int,
+    rng: np.random.Generator,
+    *,
+    date: str = "published",
+) -> np.ndarray:
+    """Monthly report counts with each report's date drawn uniformly within its interval.
+
+    Reports without a date (on this basis) or outside ``months`` are not counted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_draws, len(months))`` whole counts.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> reports = cftf.load_reports()
+    >>> months = pd.date_range("2014-01-01", "2018-12-01", freq="MS")
+    >>> counts = draw_counts(reports, months, 5, np.random.default_rng(1))
+    >>> counts.shape, int(counts[0].sum()) == len(reports)
+    ((5, 60), True)
+    """
+    start = reports[f"{date}_start"]
+    end = reports[f"{date}_end"]
+    known = (start.notna() & end.notna()).to_numpy()
+    first = start.to_numpy()[known].astype("datetime64[D]")
+    n_days = (end.to_numpy()[known].astype("datetime64[D]") - first).astype(np.int64) + 1
+    offset = np.floor(rng.random((n_draws, first.size)) * n_days).astype(np.int64)
+    day = first[None, :] + offset
+    m0 = months[0].year * 12 + months[0].month - 1
+    month = day.astype("datetime64[M]").astype(np.int64) + 1970 * 12 - m0
+    inside = (month >= 0) & (month < len(months))
+    rows = np.broadcast_to(np.arange(n_draws)[:, None], month.shape)
+    flat = rows[inside] * len(months) + month[inside]
+    return np.bincount(flat, minlength=n_draws * len(months)).reshape(n_draws, len(months))
+
+
+def _on_grid(values: np.ndarray, from_months: pd.DatetimeIndex, grid: pd.DatetimeIndex):
+    """Place columns indexed by ``from_months`` on ``grid`` (NaN/False elsewhere)."""
+    pos = grid.get_indexer(from_months)
+    inside = pos >= 0
+    shape = (*values.shape[:-1], len(grid))
+    if values.dtype == bool:
+        out = np.zeros(shape, dtype=bool)
+    else:
+        out = np.full(shape, np.nan)
+    out[..., pos[inside]] = values[..., inside]
+    return out
+
+
+def _latent_series(name, spec, indicators, grid, n_draws, seed, options) -> SeriesDraws:
+    from cftf_analysis.stats.latent import latent_indicator
+
+    fit = latent_indicator(
+        indicators,
+        spec["indicator"],
+        scope=spec.get("scope") or "total",
+        producer=spec.get("producer"),
+        **dict(options),
+    )
+    monthly = fit.monthly
+    derived_months = np.zeros(len(fit.months), dtype=bool)
+    for _, obs in fit.observations.iterrows():
+        if bool(obs["derived"]):
+            span = (fit.months >= obs["month_start"]) & (fit.months <= obs["month_end"])
+            derived_months |= np.asarray(span)
+    paths = fit.draws(n_draws, seed=series_seed(seed, name))
+    return SeriesDraws(
+        name=name,
+        paths=_on_grid(paths, fit.months, grid),
+        center=_on_grid(monthly["median"].to_numpy(float), fit.months, grid),
+        low=_on_grid(monthly["ci_low"].to_numpy(float), fit.months, grid),
+        high=_on_grid(monthly["ci_high"].to_numpy(float), fit.months, grid),
+        observed=_on_grid(monthly["observed"].to_numpy(bool), fit.months, grid),
+        derived=_on_grid(derived_months, fit.months, grid),
+        latent=fit,
+    )
+
+
+def _interpolated_series(name, spec, indicators, grid, n_draws, seed, how) -> SeriesDraws:
+    points = indicator_points(indicators, name, spec)
+    rows = series_rows(indicators, spec)
+    rng = np.random.default_rng(series_seed(seed, name))
+    low = rows["low"].reindex(points["source_index"]).to_numpy(float)
+    high = rows["high"].reindex(points["source_index"]).to_numpy(float)
+    ranged = np.isfinite(low) & np.isfinite(high)
+    paths = np.empty((n_draws, len(grid)))
+    for d in range(n_draws):
+        value = points["estimate"].to_numpy(float).copy()
+        value[ranged] = low[ranged] + rng.random(int(ranged.sum())) * (high - low)[ranged]
+        paths[d] = interpolate(pd.Series(value, index=points.index), grid, how).to_numpy()
+    center = interpolate(points["estimate"], grid, how).to_numpy()
+    return SeriesDraws(
+        name=name,
+        paths=paths,
+        center=center,
+        low=interpolate(points["lo"], grid, how).to_numpy(),
+        high=interpolate(points["hi"], grid, how).to_numpy(),
+        observed=np.asarray(grid.isin(points.index)),
+        derived=points["derived"].astype(bool).reindex(grid, fill_value=False).to_numpy(bool),
+        points=points.assign(row_ids=rows.loc[points["source_index"], "indicator_id"].to_numpy()),
+    )
+
+
+def joint_draws(
+    reports: pd.DataFrame,
+    indicators: pd.DataFrame,
+    series: Mapping[str, SeriesSpec],
+    months: pd.DatetimeIndex,
+    *,
+    n_draws: int,
+    seed: int,
+    model: IndicatorModel = "latent",
+    date: str = "published",
+    latent_options: Mapping[str, Any] | None = None,
+) -> JointDraws:
+    """Draw report counts and indicator paths together on a month grid.
+
+    Parameters
+    ----------
+    reports, indicators
+        Outputs of :func:`~cftf_analysis.load_reports` and
+        :func:`~cftf_analysis.load_indicators`.
+    series
+        Panel column -> ``{"indicator", "scope", "producer"}``.
+    months
+        The month grid (month starts).
+    n_draws, seed
+        Number of joint draws; seed (the same seed gives the same draws; each
+        series gets a seed of its own, see :func:`series_seed`).
+    model
+        ``"latent"`` (default) or an interpolation (``"linear"``, ``"step"``,
+        ``"loglinear"``), see the module docstring.
+    date
+        Count reports by their ``published`` or ``defection`` date.
+    latent_options
+        Passed to :func:`~cftf_analysis.stats.latent.latent_indicator`
+        (``trend``, ``producer_error``, ...).
+
+    A series that cannot be modelled (for example with too few observations)
+    is left out and listed in ``failed`` with the reason.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> case = cftf.load_case()
+    >>> months = pd.date_range("2014-01-01", "2018-12-01", freq="MS")
+    >>> jd = joint_draws(case.reports, case.indicators, case.series, months,
+    ...                  n_draws=50, seed=1)
+    >>> jd.counts.shape, jd.series["territory"].paths.shape
+    ((50, 60), (50, 60))
+    """
+    check_literal(model, IndicatorModel, "model")
+    n_draws = int(check_int(n_draws, "n_draws", minimum=1))
+    rng = np.random.default_rng(seed)
+    counts = draw_counts(reports, months, n_draws, rng, date=date)
+    out: dict[str, SeriesDraws] = {}
+    failed: dict[str, str] = {}
+    for name, spec in series.items():
+        try:
+            if model == "latent":
+                out[name] = _latent_series(
+                    name, spec, indicators, months, n_draws, seed, latent_options or {}
+                )
+            else:
+                out[name] = _interpolated_series(
+                    name, spec, indicators, months, n_draws, seed, model
+                )
+        except AnalysisError as exc:
+            failed[name] = str(exc)
+    return JointDraws(months=months, counts=counts, series=out, model=model, failed=failed)
+
+
+def with_drawn_series(panel: pd.DataFrame, draws: JointDraws) -> pd.DataFrame:
+    """``panel`` with each drawn series' columns replaced by the draws' summary.
+
+    ``<name>`` becomes the posterior median (or interpolated) path, ``<name>_low``
+    and ``<name>_high`` its band, ``<name>_observed`` the months an observation
+    touches and ``<name>_derived`` those whose observation was derived from a change.
+    """
+    out = panel.copy()
+    if not out["month"].reset_index(drop=True).equals(pd.Series(draws.months, name="month")):
+        out = out.set_index("month").reindex(draws.months).rename_axis("month").reset_index()
+    for name, sd in draws.series.items():
+        out[name] = sd.center
+        out[f"{name}_low"] = sd.low
+        out[f"{name}_high"] = sd.high
+        out[f"{name}_observed"] = sd.observed
+        out[f"{name}_derived"] = sd.derived
+    return out
+
+
+def leave_one_out_paths(draws: JointDraws, name: str, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Paths of series ``name`` redrawn without each of its observations in turn.
+
+    Returns ``{row ids: (n, n_months) paths}`` on the draws' month grid. The
+    latent model is refitted without the observation (on the same months); with
+    an interpolation the figure is dropped and the rest re-interpolated (NaN
+    where the shortened series no longer reaches). An observation whose removal
+    leaves too few to model is skipped.
+    """
+    sd = draws.series[name]
+    out: dict[str, np.ndarray] = {}
+    if sd.latent is not None:
+        fit = sd.latent
+        for _, obs in fit.observations.iterrows():
+            try:
+                refit = fit.without(str(obs["observation_id"]))
+            except AnalysisError:
+                continue
+            paths = refit.draws(n, seed=series_seed(seed + 1, name))
+            out[str(obs["row_ids"])] = _on_grid(paths, refit.months, draws.months)
+        return out
+    points = sd.points
+    if points is None or len(points) < 3:
+        return out
+    how = draws.model
+    for month in points.index:
+        kept = points.drop(index=month)
+        line = interpolate(kept["estimate"], draws.months, how).to_numpy()  # type: ignore[arg-type]
+        out[str(points.loc[month, "row_ids"])] = np.broadcast_to(line, (n, line.size)).copy()
+    return out
+
+
+@dataclass(frozen=True)
+class NullPaths:
+    """How to draw a series' paths as if its figures were unrelated noise of the same design.
+
+    Built by :func:`null_model` from a latent fit. For each simulation:
+
+    1. a true log path: a path of the fit's trend model (its kind: smooth
+       growth or local level), its straight-line part removed and the rest
+       rescaled to :attr:`amplitude`, put on :attr:`line`. The same level,
+       average slope and size of swings as the series, with the swings at other
+       times. (Left unscaled, a trend model's path wanders without bound: over
+       five years a smooth trend stiff enough for a sharp fall spans orders of
+       magnitude.)
+    2. figures simulated on it at the real observation months with the real
+       spans, ranges and bounds and the fit's measurement errors;
+    3. the latent model's posterior moved to them by its linearisation: with
+       the weights of the trend standard deviations held at the real fit's, the
+       posterior mean of the log path is linear in the observed log figures,
+       ``m(y*) = m(y) + A (y* - y)`` (exactly without bounds); the posterior
+       spread is the fit's own. Holding the weights keeps the real figures'
+       deviations from their trend out of the null paths (through the
+       derivative of the weights they would leak into every simulated path).
+    """
+
+    months: pd.DatetimeIndex
+    log_mean: np.ndarray
+    jacobian: np.ndarray
+    log_values: np.ndarray
+    observations: pd.DataFrame
+    trend_sd: float
+    amplitude: float
+    trend: str = "smooth"
+    producer_error: float = 0.1
+    range_level: float = 0.9
+
+    @property
+    def line(self) -> np.ndarray:
+        """The least-squares straight line through the posterior mean log path."""
+        t = np.arange(len(self.months), dtype=float)
+        return np.polyval(np.polyfit(t, self.log_mean, 1), t)
+
+    def truth(self, rng: np.random.Generator) -> np.ndarray:
+        """One simulated true log path (step 1 above)."""
+        from cftf_analysis.stats.latent import simulate_trend_path
+
+        n = len(self.months)
+        # the rescaling makes the trend's own variability irrelevant: only its kind shapes
+        # the swings
+        wander = simulate_trend_path(n, trend=self.trend, trend_sd=1.0, rng=rng)  # type: ignore[arg-type]
+        wander = _detrended(wander)
+        spread = float(np.std(wander))
+        return self.line + (self.amplitude / spread if spread > 0 else 0.0) * wander
+
+    def draw(self, deviations: np.ndarray, n_sims: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n_sims, n_draws, n_months)`` null paths; ``deviations`` are the fit's log draws
+        minus its posterior mean, ``(n_draws, n_months)``."""
+        from cftf_analysis.stats.latent import simulate_observations
+
+        cols = [c for c in self.observations.columns if c not in ("log_value", "log_sd")]
+        out = np.empty((n_sims, *deviations.shape))
+        for b in range(n_sims):
+            sim = simulate_observations(
+                self.observations[cols],
+                self.truth(rng),
+                self.months,
+                producer_error=self.producer_error,
+                range_level=self.range_level,
+                rng=rng,
+            )
+            shift = self.jacobian @ (_log_values(sim) - self.log_values)
+            out[b] = np.exp(self.log_mean + shift + deviations)
+        return out
+
+
+def _detrended(values: np.ndarray) -> np.ndarray:
+    """``values`` (last axis: months) minus their least-squares straight line in time."""
+    t = np.arange(values.shape[-1], dtype=float)
+    t = t - t.mean()
+    centred = values - values.mean(axis=-1, keepdims=True)
+    slope = (centred @ t) / (t @ t)
+    return centred - slope[..., None] * t if np.ndim(slope) else centred - slope * t
+
+
+def _log_values(obs: pd.DataFrame) -> np.ndarray:
+    """The log figure of each observation: its value, or its range's geometric centre."""
+    value = obs["value"].astype(float)
+    centre = np.sqrt(obs["low"].astype(float) * obs["high"].astype(float))
+    return np.log(value.fillna(centre).to_numpy(float))
+
+
+def _held_log_mean(mixture: Any, weights: np.ndarray, window: slice) -> np.ndarray:
+    """Posterior mean of the log path with the trend-SD weights set to ``weights``.
+
+    Computed as the fit computes its own (exactly, or from the same fixed-seed
+    draws when the model has bounds), so that the real fit's weights give its
+    ``log_mean`` and a refit's moves by common random numbers.
+    """
+    from cftf_analysis.stats.latent import N_SUMMARY_DRAWS, SUMMARY_SEED
+
+    held = replace(mixture, weights=weights)
+    if len(held.bound_values) == 0:
+        return (weights @ held.means)[window]
+    logs = held.draw_log(N_SUMMARY_DRAWS, np.random.default_rng(SUMMARY_SEED))
+    return logs.mean(axis=0)[window]
+
+
+#: Posterior draws from which :func:`null_model` measures the size of a series' swings.
+AMPLITUDE_DRAWS = 200
+
+
+def null_model(fit: Any, *, step: float = 0.05) -> NullPaths:
+    """Linearise a latent fit for :class:`NullPaths` (one refit per observation).
+
+    Column ``j`` of the Jacobian is the change of the posterior mean log path,
+    with the weights of the trend standard deviations held at the fit's, when
+    observation ``j``'s figures are multiplied by ``exp(step)``, divided by
+    ``step``. Without bounds it is exact (the held posterior mean is linear in
+    the log figures). The amplitude is the root mean square, over
+    :data:`AMPLITUDE_DRAWS` posterior draws, of each draw's standard deviation
+    around its straight line: the size of the true swings as far as the data
+    tell (the posterior mean alone is smoother than the truth).
+    """
+    from cftf_analysis.stats.latent import latent_from_observations
+
+    obs = fit.observations
+    cols = [c for c in obs.columns if c not in ("log_value", "log_sd")]
+    base = fit.monthly["log_mean"].to_numpy(float)
+    weights = fit.mixture.weights
+    settings = {**dict(fit.settings), "start": fit.months[0], "end": fit.months[-1]}
+    jac = np.empty((len(fit.months), len(obs)))
+    for j in range(len(obs)):
+        moved = obs[cols].copy()
+        for col in ("value", "low", "high"):
+            moved.loc[moved.index[j], col] = moved[col].iloc[j] * np.exp(step)
+        refit = latent_from_observations(moved, **settings)
+        jac[:, j] = (_held_log_mean(refit.mixture, weights, refit.window) - base) / step
+    logs = np.log(fit.draws(AMPLITUDE_DRAWS, seed=0))
+    amplitude = float(np.sqrt(np.mean(np.var(_detrended(logs), axis=1))))
+    return NullPaths(
+        months=fit.months,
+        log_mean=base,
+        jacobian=jac,
+        log_values=_log_values(obs),
+        observations=obs,
+        trend_sd=float(fit.trend_sd),
+        amplitude=amplitude,
+        trend=str(fit.trend),
+        producer_error=float(fit.producer_error),
+        range_level=float(fit.range_level),
+    )

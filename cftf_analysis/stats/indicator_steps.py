@@ -1,0 +1,1009 @@
+"""The battery's indicator findings, computed on joint draws of the data and pooled.
+
+An interpolated month is not an observation. Each step here computes its
+statistic on every joint draw of the report counts and the indicator path
+(:mod:`cftf_analysis.stats.draws`) and pools the draws as multiple imputations:
+
+- **count model** (``"count_model"``): a quasi-Poisson GLM of monthly counts on
+  the rescaled indicator and a linear trend per draw
+  (:func:`~cftf_analysis.stats.batch.fit_poisson_batch`); the log rate ratios
+  are pooled by Rubin's rules;
+- **cross-correlation** (``"ccf"``): both series detrended, both filtered by an
+  AR model of the report counts (the noise-like series; a correlation of a
+  series with a white one has variance ``1/n`` whatever the other series'
+  autocorrelation, Haugh 1976), Fisher z per lag pooled by Rubin's rules;
+- **Granger** (``"granger"``): the F test of the indicator's lags (and the
+  reverse) per draw with the lag order and differencing chosen once on the
+  posterior median path, pooled by the D2 statistic
+  (:func:`~cftf_analysis.stats.pooling.pool_f_tests`).
+
+The pooled result is *the* finding: there is no separate computation on one
+"observed" panel.
+
+**The p-values are judged against unrelated series observed the same way.**
+Two smooth series that each rise or fall once look associated far more often
+than a GLM or correlation test that treats months as independent says. So the
+pooled statistic is compared with its values for ``n_null`` indicator paths
+simulated *unrelated* to the reports but with the real series' design: the same
+observation months, spans, ranges and bounds, the same straight-line course and
+size of swings (:class:`~cftf_analysis.stats.draws.NullPaths`), paired with the
+real report counts. The p-value is the two-sided Monte Carlo p-value
+(:func:`monte_carlo_p`; one-sided for Granger's F), the cross-correlation's is
+adjusted across lags by the single-step maxT method (Westfall and Young 1993).
+The unrelated series' median estimate is reported too: what the design alone
+gives. The estimates and intervals are Rubin's. The calibration on the bundled
+design is in ``validation/results/battery_calibration.md``. Without a latent
+model (``indicator_model`` an interpolation) or with ``n_null=0``, Rubin's
+p-values stand, with Holm across lags.
+
+Each finding also carries the spread of the per-draw estimates
+(``draws_q025``/``draws_q975``), the share of draws significant on their own,
+and the most influential observation: the finding is recomputed without each
+observation of the indicator in turn, and the one whose removal changes it
+most is named, with the estimate and p-value without it.
+
+References
+----------
+Haugh, L. D. (1976). Checking the independence of two covariance-stationary time
+series: a univariate residual cross-correlation approach. *JASA* 71, 378-385.
+Rubin, D. B. (1987). *Multiple Imputation for Nonresponse in Surveys*. Wiley.
+Westfall, P. H. and Young, S. S. (1993). *Resampling-Based Multiple Testing*. Wiley.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cftf_analysis.errors import AnalysisError
+from cftf_analysis.stats.batch import (
+    fit_poisson_batch,
+    granger_f_batch,
+    prewhitened_ccf_batch,
+    rubin_pool,
+)
+from cftf_analysis.stats.battery import BatteryContext, StepResult
+from cftf_analysis.stats.findings import finding_frame, finding_row
+from cftf_analysis.stats.granger import granger_test
+from cftf_analysis.stats.multiple import adjust_pvalues
+from cftf_analysis.stats.pooling import pool_f_tests
+from cftf_analysis.stats.timeseries import fit_ar, linear_detrend
+
+__all__ = [
+    "CountModelStep",
+    "CrossCorrelationStep",
+    "DrawWindow",
+    "GrangerStep",
+    "ccf_finding",
+    "count_model_finding",
+    "draw_window",
+    "granger_finding",
+    "influence",
+    "monte_carlo_p",
+    "null_summary",
+    "pooled_ccf",
+    "pooled_count_model",
+    "pooled_granger",
+]
+
+#: Draws used for each leave-one-out refit of the influence check.
+INFLUENCE_DRAWS = 200
+#: Degree of the count model's polynomial time trend: a straight line. Report counts follow
+#: search effort and the news cycle, a rise and fall a line misfits, and a smooth indicator
+#: takes up the misfit; the Monte Carlo p-value allows for that (the unrelated indicators
+#: take it up as much), where Rubin's p-value does not (see
+#: ``validation/results/battery_calibration.md``).
+TREND_DEGREE = 1
+#: Path draws pooled per simulation of the Monte Carlo null (and for the observed statistic).
+MC_DRAWS = 40
+
+
+@dataclass(frozen=True)
+class DrawWindow:
+    """The joint draws of one series, restricted to the months where it is defined.
+
+    Attributes
+    ----------
+    months
+        The months (month starts).
+    counts
+        ``(n_draws, n)`` report counts (or the fixed article counts, repeated).
+    paths
+        ``(n_draws, n)`` indicator paths.
+    center
+        ``(n,)`` the posterior median (or interpolated) path.
+    expected
+        ``(n,)`` the panel's counts (reports spread over their date intervals).
+    offset
+        ``(n,)`` log exposure, or None.
+    """
+
+    months: pd.DatetimeIndex
+    counts: np.ndarray
+    paths: np.ndarray
+    center: np.ndarray
+    expected: np.ndarray
+    offset: np.ndarray | None
+
+    @property
+    def n(self) -> int:
+        """Months in the window."""
+        return len(self.months)
+
+    def trimmed(self) -> DrawWindow:
+        """The window without the months where any path is missing.
+
+        Dropping an end figure of an interpolated series shortens it: nothing
+        is extrapolated, so those months leave the window.
+        """
+        keep = np.isfinite(self.paths).all(axis=0)
+        if keep.all():
+            return self
+        return DrawWindow(
+            self.months[keep],
+            self.counts[:, keep],
+            self.paths[:, keep],
+            self.center[keep],
+            self.expected[keep],
+            None if self.offset is None else self.offset[keep],
+        )
+
+    def with_paths(self, paths: np.ndarray) -> DrawWindow:
+        """The same window with other paths (and as many count draws as paths)."""
+        if len(paths) > len(self.counts):
+            raise AnalysisError(f"{len(paths)} paths but only {len(self.counts)} count draws")
+        return DrawWindow(
+            self.months,
+            self.counts[: len(paths)],
+            paths,
+            np.nanmedian(paths, axis=0),
+            self.expected,
+            self.offset,
+        )
+
+
+def draw_window(ctx: BatteryContext, indicator: str) -> DrawWindow:
+    """The joint draws of ``indicator`` on the months where it (and any exposure) is defined."""
+    draws = ctx.draws
+    if draws is None or indicator not in draws.series:
+        reason = draws.failed.get(indicator, "not drawn") if draws is not None else "no draws"
+        raise AnalysisError(f"{indicator} cannot be drawn: {reason}")
+    sd = draws.series[indicator]
+    panel = ctx.panel.set_index("month")
+    keep = sd.defined.copy()
+    offset = None
+    if ctx.exposure is not None:
+        expo = panel[ctx.exposure].reindex(draws.months).to_numpy(float)
+        keep &= np.isfinite(expo) & (expo > 0)
+        offset = np.log(expo[keep])
+    counts_name = ctx.options.counts
+    if counts_name == "n_reports":
+        counts = draws.counts[:, keep].astype(float)
+    else:
+        fixed = panel[counts_name].reindex(draws.months).to_numpy(float)
+        keep &= np.isfinite(fixed)
+        counts = np.broadcast_to(fixed[keep], (draws.n_draws, int(keep.sum()))).copy()
+        if offset is not None:
+            offset = np.log(panel[ctx.exposure].reindex(draws.months).to_numpy(float)[keep])
+    expected = panel[counts_name].reindex(draws.months).to_numpy(float)[keep]
+    return DrawWindow(
+        months=draws.months[keep],
+        counts=counts,
+        paths=sd.paths[:, keep],
+        center=sd.center[keep],
+        expected=expected,
+        offset=offset,
+    )
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    return adjust_pvalues(p, "holm")
+
+
+# --- the pooled statistics --------------------------------------------------------------------
+
+
+def time_basis(n: int, degree: int) -> np.ndarray:
+    """``(n, degree)`` orthogonal polynomial terms of time (linear, quadratic, ...).
+
+    Orthogonal to each other and to a constant (by QR), each with mean square 1,
+    so that the coefficients are stable; the first column is proportional to
+    the centred month number.
+
+    Examples
+    --------
+    >>> b = time_basis(10, 2)
+    >>> b.shape, bool(np.allclose(b.T @ b / 10, np.eye(2)))
+    ((10, 2), True)
+    """
+    t = np.arange(n, dtype=float)
+    t = (t - t.mean()) / max(t.std(), 1.0)
+    raw = np.column_stack([np.ones(n), *(t**k for k in range(1, degree + 1))])
+    q, _ = np.linalg.qr(raw)
+    return q[:, 1 : degree + 1] * np.sqrt(n)
+
+
+def pooled_count_model(
+    window: DrawWindow,
+    divisor: float,
+    *,
+    conf_level: float,
+    alpha: float,
+    trend_degree: int = TREND_DEGREE,
+) -> dict[str, Any]:
+    """Rubin-pooled rate ratio of the indicator (per ``divisor``) in a GLM with a time trend.
+
+    The trend is a polynomial of degree ``trend_degree`` in time (see
+    :data:`TREND_DEGREE` for why it is not a straight line).
+    """
+    n = window.n
+    d = window.paths.shape[0]
+    if n <= trend_degree + 3:
+        raise AnalysisError(
+            f"{n} months with the indicator; a count model with a degree-{trend_degree} trend "
+            f"needs at least {trend_degree + 4}"
+        )
+    basis = time_basis(n, trend_degree)
+    design = np.empty((d, n, 2 + trend_degree))
+    design[:, :, 0] = 1.0
+    design[:, :, 1] = window.paths / divisor
+    design[:, :, 2:] = basis[None, :, :]
+    if np.any(np.ptp(design[:, :, 1], axis=1) == 0):
+        raise AnalysisError("the indicator is constant over the months of the model")
+    fit = fit_poisson_batch(window.counts, design, offset=window.offset, scale="pearson")
+    ok = np.asarray(fit.ok, dtype=bool)
+    if ok.sum() < 2:
+        raise AnalysisError(
+            f"the count model could not be fitted on the draws ({int((~ok).sum())} of "
+            f"{ok.size} separated, collinear or not converged)"
+        )
+    params, cov = fit.params[ok], fit.cov[ok]
+    # quasi-Poisson: each fit's estimate has df_resid complete-data degrees of freedom
+    pooled = rubin_pool(
+        params,
+        np.diagonal(cov, axis1=1, axis2=2),
+        conf_level=conf_level,
+        df_complete=float(np.median(fit.df_resid[ok])),
+    )
+    b, se = params[:, 1], np.sqrt(cov[:, 1, 1])
+    per_draw_p = 2 * stats.norm.sf(np.abs(b / se))
+    terms = [
+        "intercept",
+        "indicator",
+        "trend",
+        *(f"trend^{k}" for k in range(2, trend_degree + 1)),
+    ]
+    table = pd.DataFrame(
+        {
+            "term": terms,
+            "estimate": pooled["estimate"].to_numpy(),
+            "std_error": pooled["std_error"].to_numpy(),
+            "p_value": pooled["p_value"].to_numpy(),
+            "ci_low": pooled["ci_low"].to_numpy(),
+            "ci_high": pooled["ci_high"].to_numpy(),
+            "df": pooled["df"].to_numpy(),
+            "fmi": pooled["fmi"].to_numpy(),
+        }
+    )
+    table["n_obs"] = n
+    table["n_draws"] = int(ok.sum())
+    table["scale"] = float(np.median(fit.scale[ok]))
+    at = pooled.iloc[1]
+    with np.errstate(over="ignore"):  # a draw-poor interval may reach infinity: say so
+        table_irr = np.exp(table[["estimate", "ci_low", "ci_high"]].to_numpy())
+    table["irr"], table["irr_low"], table["irr_high"] = table_irr.T
+    return {
+        "estimate": float(np.exp(at["estimate"])),
+        "ci_low": float(table_irr[1, 1]),
+        "ci_high": float(table_irr[1, 2]),
+        "p_value": float(at["p_value"]),
+        "statistic": float(at["statistic"]),
+        "draws": np.exp(b),
+        "draw_p": per_draw_p,
+        "share_significant": float(np.mean(per_draw_p < alpha)),
+        "n_obs": n,
+        "table": table,
+        "scale": float(np.median(fit.scale[ok])),
+        "n_failed": int((~ok).sum()),
+    }
+
+
+def pooled_ccf(
+    window: DrawWindow, max_lag: int, *, conf_level: float, alpha: float
+) -> dict[str, Any]:
+    """Rubin-pooled prewhitened cross-correlation at lags ``-max_lag..max_lag``.
+
+    A positive lag means the indicator leads the counts.
+    """
+    lags = np.arange(-max_lag, max_lag + 1)
+    expected = window.expected
+    if np.ptp(expected) == 0:
+        raise AnalysisError("the counts are constant")
+    top = min(12, int(np.sqrt(window.n)))
+    order = fit_ar(linear_detrend(expected), max_order=max(top, 0)).order
+    # the kernel correlates (a_t, b_{t+k}) with both filtered by a's AR fit: a = counts
+    res = prewhitened_ccf_batch(window.counts, window.paths, lags=[int(k) for k in -lags],
+                                ar_order=order)  # fmt: skip
+    n_obs = np.asarray(res.n_obs)
+    if np.any(n_obs < 4):
+        raise AnalysisError(f"too few months ({window.n}) for lags up to {max_lag}")
+    ok = np.asarray(res.ok, dtype=bool)
+    if ok.sum() < 2:
+        raise AnalysisError("the cross-correlation could not be computed on the draws")
+    r = np.asarray(res.r)[ok]
+    z = np.arctanh(np.clip(r, -1 + 1e-12, 1 - 1e-12))
+    within = np.broadcast_to(1.0 / (n_obs.astype(float) - 3.0), z.shape)
+    pooled = rubin_pool(z, within, conf_level=conf_level)
+    per_draw_p = 2 * stats.norm.sf(np.abs(z) / np.sqrt(within))
+    p_value = pooled["p_value"].to_numpy()
+    table = pd.DataFrame(
+        {
+            "lag": lags.astype("int64"),
+            "estimate": np.tanh(pooled["estimate"].to_numpy()),
+            "ci_low": np.tanh(pooled["ci_low"].to_numpy()),
+            "ci_high": np.tanh(pooled["ci_high"].to_numpy()),
+            "statistic": pooled["statistic"].to_numpy(),
+            "p_value": p_value,
+            "p_adjusted": _holm(p_value),
+            "n_obs": n_obs.astype("int64"),
+            "draws_q025": np.quantile(r, 0.025, axis=0),
+            "draws_q975": np.quantile(r, 0.975, axis=0),
+            "share_significant": np.mean(per_draw_p < alpha, axis=0),
+            "ar_order": order,
+        }
+    )
+    lead = table[table["lag"] >= 0]
+    peak = lead.loc[lead["estimate"].abs().idxmax()]
+    return {"table": table, "peak": peak, "draws": r}
+
+
+def pooled_granger(
+    window: DrawWindow,
+    max_lag: int,
+    names: tuple[str, str],
+    *,
+    alpha: float,
+    chosen: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """D2-pooled Granger F tests both ways, order and differencing chosen on the median path.
+
+    ``chosen=(lag, differences)`` fixes them instead (the influence check keeps
+    the full data's choice).
+    """
+    ind, counts = names
+    if chosen is None:
+        frame = pd.DataFrame({ind: window.center, counts: window.expected})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the choice is on the median path only
+            picked = granger_test(frame, cause=ind, effect=counts, max_lag=max_lag, ic="aic")
+        chosen = (int(picked["lag"].iloc[0]), int(picked["differenced"].iloc[0]))
+    lag, diff = chosen
+    flat = np.diff(window.center, n=diff) if diff else window.center
+    share_flat = float(np.mean(np.isclose(np.diff(flat), 0.0))) if flat.size > 1 else 0.0
+    rows = []
+    for cause, effect, x, y in (
+        (ind, counts, window.paths, window.counts),
+        (counts, ind, window.counts, window.paths),
+    ):
+        res = granger_f_batch(x, y, lag=lag, differences=diff)
+        ok = np.asarray(res.ok, dtype=bool)
+        if ok.sum() < 2:
+            raise AnalysisError("the Granger test could not be computed on the draws")
+        f_stats = np.asarray(res.F)[ok]
+        pooled = pool_f_tests(f_stats, lag)
+        rows.append(
+            {
+                "cause": cause,
+                "effect": effect,
+                "lag": lag,
+                "statistic": pooled.statistic,
+                "df_num": pooled.df_num,
+                "df_denom": pooled.df_denom,
+                "p_value": pooled.p_value,
+                "r": pooled.r,
+                "draws_q025": float(np.quantile(f_stats, 0.025)),
+                "draws_q975": float(np.quantile(f_stats, 0.975)),
+                "share_significant": float(np.mean(np.asarray(res.p_value)[ok] < alpha)),
+                "n_obs": int(np.max(res.n_obs)),
+                "differenced": diff,
+                "share_constant": share_flat,
+            }
+        )
+    return {"table": pd.DataFrame(rows), "share_constant": share_flat}
+
+
+# --- the Monte Carlo test against an indicator unrelated to the reports ---------------------
+#
+# The p-values compare each pooled statistic with its values when the indicator is simulated
+# as unrelated to the reports but observed with the same design (BatteryContext.null_paths):
+# same observation months, spans, ranges and bounds, same stiffness of the path between them.
+# The real report counts are kept: the test is conditional on the reports' own course, which
+# is the part of the design the analyst cannot model well (search effort, the news cycle).
+
+
+def monte_carlo_p(observed: float, simulated: np.ndarray) -> float:
+    """Two-sided Monte Carlo p-value of ``observed`` against its simulated null values.
+
+    Twice the smaller tail, ``2 * min(1 + #{T* >= T}, 1 + #{T* <= T}) / (1 + B)``
+    (at most 1), ignoring failed simulations (NaN). The null need not be
+    centred on zero: under a design that makes unrelated series look associated
+    (a shared decline, say) the simulated statistics are shifted, and the
+    observed one is judged against them, not against zero.
+
+    Examples
+    --------
+    >>> monte_carlo_p(2.0, np.array([0.5, -2.5, 1.0, 3.0]))
+    0.8
+    >>> monte_carlo_p(-3.0, np.arange(-2.0, 2.0, 0.1))
+    0.04878...
+    """
+    sims = simulated[np.isfinite(simulated)]
+    tol = 1e-12 * max(abs(observed), 1.0)
+    upper = (1 + np.sum(sims >= observed - tol)) / (1 + sims.size)
+    lower = (1 + np.sum(sims <= observed + tol)) / (1 + sims.size)
+    return float(min(1.0, 2 * min(upper, lower)))
+
+
+def _robust_sd(simulated: np.ndarray) -> float:
+    sims = simulated[np.isfinite(simulated)]
+    if sims.size < 10:
+        return 1.0
+    return float(1.4826 * np.median(np.abs(sims - np.median(sims))))
+
+
+def _replicated(window: DrawWindow, null: np.ndarray) -> DrawWindow:
+    """A window whose rows are (simulation, path draw) pairs: ``B * D`` rows, counts repeated."""
+    b, d = null.shape[0], null.shape[1]
+    return DrawWindow(
+        window.months,
+        np.tile(window.counts[:d], (b, 1)),
+        null.reshape(b * d, -1),
+        window.center,
+        window.expected,
+        window.offset,
+    )
+
+
+def count_statistics(
+    window: DrawWindow, divisor: float, blocks: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rubin-pooled z and log rate ratio of the indicator for each of ``blocks`` blocks of draws.
+
+    The window's rows are ``blocks`` consecutive blocks of equally many draws;
+    each block is pooled on its own (the observed data: one block).
+    """
+    n, rows = window.n, window.paths.shape[0]
+    design = np.empty((rows, n, 2 + TREND_DEGREE))
+    design[:, :, 0] = 1.0
+    design[:, :, 1] = window.paths / divisor
+    design[:, :, 2:] = time_basis(n, TREND_DEGREE)[None, :, :]
+    fit = fit_poisson_batch(window.counts, design, offset=window.offset, scale="pearson")
+    ok = np.asarray(fit.ok, dtype=bool)
+    est = np.where(ok, fit.params[:, 1], np.nan).reshape(blocks, -1)
+    var = np.where(ok, fit.cov[:, 1, 1], np.nan).reshape(blocks, -1)
+    pooled = rubin_pool(est.T, var.T, nan_policy="omit")
+    return pooled["statistic"].to_numpy(), pooled["estimate"].to_numpy()
+
+
+def ccf_statistics(
+    window: DrawWindow, lags: np.ndarray, order: int, blocks: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(blocks, n_lags)`` Rubin-pooled statistics and correlations of the prewhitened CCF."""
+    res = prewhitened_ccf_batch(window.counts, window.paths, lags=[int(k) for k in -lags],
+                                ar_order=order)  # fmt: skip
+    n_obs = np.asarray(res.n_obs, dtype=float)
+    z = np.arctanh(np.clip(np.asarray(res.r), -1 + 1e-12, 1 - 1e-12))
+    z = np.where(np.asarray(res.ok)[:, None], z, np.nan).reshape(blocks, -1, lags.size)
+    within = 1.0 / (n_obs - 3.0)
+    out = np.full((blocks, lags.size), np.nan)
+    r = np.full((blocks, lags.size), np.nan)
+    for i in range(blocks):
+        if np.isfinite(z[i]).all(axis=1).sum() < 2:
+            continue
+        pooled = rubin_pool(z[i], np.broadcast_to(within, z[i].shape), nan_policy="omit")
+        out[i] = pooled["statistic"].to_numpy()
+        r[i] = np.tanh(pooled["estimate"].to_numpy())
+    return out, r
+
+
+def granger_statistics(
+    window: DrawWindow, lag: int, diff: int, blocks: int, *, reverse: bool = False
+) -> np.ndarray:
+    """D2-pooled Granger statistic (indicator -> counts, or the reverse) per block of draws."""
+    cause, effect = (window.counts, window.paths) if reverse else (window.paths, window.counts)
+    res = granger_f_batch(cause, effect, lag=lag, differences=diff)
+    f = np.where(np.asarray(res.ok), np.asarray(res.F), np.nan).reshape(blocks, -1)
+    return np.array([pool_f_tests(row[np.isfinite(row)], lag).statistic
+                     if np.isfinite(row).sum() >= 2 else np.nan for row in f])  # fmt: skip
+
+
+def standardise(observed: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    """``(observed - null median) / null robust sd`` per column (lag)."""
+    centre = np.nanmedian(sims, axis=0)
+    scale = np.array([_robust_sd(sims[:, j]) for j in range(sims.shape[1])])
+    scale = np.where(scale > 0, scale, 1.0)
+    return (observed - centre) / scale
+
+
+def max_standardised(sims: np.ndarray) -> np.ndarray:
+    """``max_j |standardised T*_j|`` per simulation: the maxT null across lags."""
+    return np.nanmax(np.abs(standardise(sims, sims)), axis=1)
+
+
+def one_sided_p(observed: float, simulated: np.ndarray) -> float:
+    """``(1 + #{T* >= T}) / (1 + B)`` ignoring NaN simulations."""
+    sims = simulated[np.isfinite(simulated)]
+    return float((1 + np.sum(sims >= observed * (1 - 1e-12))) / (1 + sims.size))
+
+
+def null_summary(statistic: float, sims: np.ndarray) -> dict[str, float]:
+    """Monte Carlo p-value of ``statistic`` and the centre and spread of its simulated null.
+
+    ``null_centre`` (median) and ``null_sd`` (robust standard deviation, ``1.4826 *
+    MAD``) of the simulated statistics say what the design does to the statistic:
+    an unbiased design with independent months would give 0 and 1.
+
+    Examples
+    --------
+    >>> sims = np.random.default_rng(1).normal(-2.0, 1.0, 4000)  # the design's shift
+    >>> out = null_summary(-2.0, sims)
+    >>> out["p_value"] > 0.9, round(out["null_centre"], 1), round(out["null_sd"], 1)
+    (True, -2.0, 1.0)
+    """
+    return {
+        "p_value": monte_carlo_p(statistic, sims),
+        "null_centre": float(np.nanmedian(sims)),
+        "null_sd": _robust_sd(sims),
+    }
+
+
+def count_model_finding(
+    window: DrawWindow,
+    divisor: float,
+    null: np.ndarray | None,
+    *,
+    conf_level: float,
+    alpha: float,
+) -> dict[str, Any]:
+    """The count-model finding: Rubin-pooled rate ratio, Monte Carlo p-value.
+
+    ``null`` is ``(B, D, n)`` indicator paths unrelated to the reports
+    (:meth:`~cftf_analysis.stats.battery.BatteryContext.null_paths`). The pooled
+    z statistic of all draws is compared with the pooled z statistics of the
+    ``B`` unrelated indicators (``D`` draws each, with the real report counts):
+    ``p_value`` is the Monte Carlo p-value (:func:`monte_carlo_p`), Rubin's is
+    kept in ``rubin``; ``null`` holds the simulated statistics, ``null_centre``
+    and ``null_sd`` their centre and spread (:func:`null_summary`) and
+    ``null_estimate`` the unrelated indicators' median rate ratio (what the
+    design alone gives). The estimate and interval are Rubin's: the null is
+    conditional on the report counts, so its spread lacks their sampling
+    variation and cannot widen or shift an interval. Without ``null`` Rubin's
+    p-value stands.
+    """
+    res = pooled_count_model(window, divisor, conf_level=conf_level, alpha=alpha)
+    at = res["table"].iloc[1]
+    res["rubin"] = {k: res[k] for k in ("estimate", "ci_low", "ci_high", "p_value")}
+    res.update(null=None, null_centre=np.nan, null_sd=np.nan, null_estimate=np.nan)
+    if null is None:
+        return res
+    sims, null_b = count_statistics(_replicated(window, null), divisor, null.shape[0])
+    res.update(
+        null_summary(float(at["estimate"] / at["std_error"]), sims),
+        null=sims,
+        null_estimate=float(np.exp(np.nanmedian(null_b))),
+    )
+    return res
+
+
+def ccf_finding(
+    window: DrawWindow,
+    max_lag: int,
+    null: np.ndarray | None,
+    *,
+    conf_level: float,
+    alpha: float,
+) -> dict[str, Any]:
+    """The cross-correlation finding: Rubin-pooled ``r`` per lag, Monte Carlo p-values.
+
+    With ``null``, each lag's pooled statistic is compared with that lag's
+    simulated statistics (:func:`null_summary`; Rubin's p-value kept as
+    ``p_rubin``), ``p_adjusted`` is the single-step maxT p across lags
+    (Westfall and Young 1993) on the statistics standardised by their null
+    centre and spread (:func:`standardise`), ``null_estimate`` the unrelated
+    indicators' median ``r``. Without ``null``, Rubin's results with Holm
+    across lags. The peak is the indicator-leading lag (``>= 0``) with
+    the largest ``|estimate|``.
+    """
+    res = pooled_ccf(window, max_lag, conf_level=conf_level, alpha=alpha)
+    table = res["table"]
+    table.insert(table.columns.get_loc("p_value"), "p_rubin", table["p_value"])
+    table["null_centre"] = np.nan
+    table["null_sd"] = np.nan
+    table["null_estimate"] = np.nan
+    res["null"] = None
+    if null is not None:
+        lags = table["lag"].to_numpy()
+        order = int(table["ar_order"].iloc[0])
+        sims, null_r = ccf_statistics(_replicated(window, null), lags, order, null.shape[0])
+        stat = table["statistic"].to_numpy()
+        cal = pd.DataFrame([null_summary(stat[j], sims[:, j]) for j in range(lags.size)])
+        table["p_value"] = cal["p_value"].to_numpy()
+        top = max_standardised(sims)
+        u = standardise(stat[None, :], sims)[0]
+        table["p_adjusted"] = [one_sided_p(abs(v), top) for v in u]
+        table["null_centre"] = cal["null_centre"].to_numpy()
+        table["null_sd"] = cal["null_sd"].to_numpy()
+        table["null_estimate"] = np.nanmedian(null_r, axis=0)
+        res["null"] = sims
+    lead = table[table["lag"] >= 0]
+    res["peak"] = lead.loc[lead["estimate"].abs().idxmax()]
+    return res
+
+
+def granger_finding(
+    window: DrawWindow,
+    max_lag: int,
+    names: tuple[str, str],
+    null: np.ndarray | None,
+    *,
+    alpha: float,
+) -> dict[str, Any]:
+    """The Granger findings both ways: D2-pooled F, Monte Carlo p-values (with ``null``)."""
+    res = pooled_granger(window, max_lag, names, alpha=alpha)
+    table = res["table"]
+    table["p_rubin"] = table["p_value"]
+    res["null"] = None
+    if null is not None:
+        lag, diff = int(table["lag"].iloc[0]), int(table["differenced"].iloc[0])
+        big = _replicated(window, null)
+        nulls, p = [], []
+        for i, reverse in enumerate((False, True)):
+            sims = granger_statistics(big, lag, diff, null.shape[0], reverse=reverse)
+            nulls.append(sims)
+            p.append(one_sided_p(float(table["statistic"].iloc[i]), sims))
+        table["p_value"] = p
+        res["null"] = nulls
+    return res
+
+
+# --- influence ----------------------------------------------------------------------------
+
+
+def influence(
+    ctx: BatteryContext,
+    indicator: str,
+    window: DrawWindow,
+    statistic: Callable[[DrawWindow], tuple[float, float]],
+    *,
+    log_scale: bool,
+) -> dict[str, Any]:
+    """The observation whose removal changes a finding most, and the finding without it.
+
+    ``statistic(window) -> (estimate, p_value)`` is recomputed with the
+    indicator's paths redrawn without each observation in turn (the latent
+    model refitted, or the interpolation redone). The most influential
+    observation is the one whose removal flips the finding's significance at
+    ``alpha`` (if any), then the one that moves the estimate most (on the log
+    scale for ratios).
+    """
+    n_draws = min(INFLUENCE_DRAWS, window.paths.shape[0])
+    loo = ctx.loo_paths(indicator, n_draws)
+    estimate, p = statistic(window.with_paths(window.paths[:n_draws]))
+    alpha = ctx.options.alpha
+    best: dict[str, Any] | None = None
+    for ids, paths in loo.items():
+        sub = window.with_paths(paths[:, _positions(ctx, indicator, window)]).trimmed()
+        try:
+            est, pv = statistic(sub)
+        except AnalysisError:
+            continue
+        flip = (p < alpha) != (pv < alpha)
+        move = (
+            abs(np.log(est / estimate))
+            if log_scale
+            else abs(np.arctanh(est) - np.arctanh(estimate))
+        )
+        key = (flip, move)
+        if best is None or key > best["key"]:
+            best = {"key": key, "ids": ids, "estimate": est, "p_value": pv, "flip": flip}
+    if best is None:
+        return {
+            "influential": None,
+            "estimate_without": np.nan,
+            "p_without": np.nan,
+            "flip": False,
+        }
+    return {
+        "influential": best["ids"],
+        "estimate_without": best["estimate"],
+        "p_without": best["p_value"],
+        "flip": bool(best["flip"]),
+    }
+
+
+def _positions(ctx: BatteryContext, indicator: str, window: DrawWindow) -> np.ndarray:
+    return ctx.draws.months.get_indexer(window.months)
+
+
+def _influence_note(info: dict[str, Any], alpha: float) -> list[str]:
+    if not info["flip"]:
+        return []
+    return [
+        f"depends on {info['influential']}: without it p = {info['p_without']:.2g} "
+        f"(alpha {alpha:g})"
+    ]
+
+
+def _observation_caveat(ctx: BatteryContext, indicator: str, n_points: float) -> list[str]:
+    model = ctx.draws.model if ctx.draws is not None else "linear"
+    how = (
+        "months between them drawn from a latent model"
+        if model == "latent"
+        else f"{model} interpolation between them"
+    )
+    return [f"{int(n_points)} observations of {indicator} ({how})"]
+
+
+def null_for(ctx: BatteryContext, indicator: str, window: DrawWindow) -> np.ndarray | None:
+    """The battery's null paths of ``indicator`` on ``window``'s months, or None."""
+    sims = ctx.null_paths(indicator, ctx.options.n_null, min(MC_DRAWS, window.paths.shape[0]))
+    if sims is None:
+        return None
+    return sims[:, :, _positions(ctx, indicator, window)]
+
+
+def _null_note(value: float, what: str, fmt: str) -> list[str]:
+    if not np.isfinite(value):
+        return []
+    return [
+        f"an unrelated series observed the same way gives a median {what} of "
+        f"{format(value, fmt)}: the p-value judges the estimate against that"
+    ]
+
+
+def _p_method(res: dict[str, Any], *, family: bool = False) -> str:
+    if res["null"] is None:
+        return "Rubin p-value" + (", Holm across lags" if family else "")
+    n = len(res["null"][0]) if isinstance(res["null"], list) else len(res["null"])
+    return f"Monte Carlo p against {n} simulated unrelated indicators" + (
+        " (maxT across lags)" if family else ""
+    )
+
+
+# --- the steps ----------------------------------------------------------------------------
+
+
+def _indicator(indicator: str | None) -> str:
+    if indicator is None:  # a per-indicator step always gets one
+        raise AnalysisError("this step runs per indicator")
+    return indicator
+
+
+@dataclass(frozen=True)
+class CountModelStep:
+    """Rate ratio of monthly reports per step of the indicator, pooled over joint draws."""
+
+    name: str = "count_model"
+    label: str = "count model"
+    per_indicator: bool = True
+    table_name: str | None = "count_model"
+
+    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
+        ind = _indicator(indicator)
+        opts = ctx.options
+        window = draw_window(ctx, ind)
+        scale = ctx.scale(ind)
+        null = null_for(ctx, ind, window)
+        res = count_model_finding(window, scale.divisor, null, conf_level=0.95, alpha=opts.alpha)
+
+        def headline(w: DrawWindow) -> tuple[float, float]:
+            r = pooled_count_model(w, scale.divisor, conf_level=0.95, alpha=opts.alpha)
+            if res["null"] is None:
+                return r["estimate"], r["p_value"]
+            return r["estimate"], monte_carlo_p(r["statistic"], res["null"])
+
+        infl = influence(ctx, ind, window, headline, log_scale=True)
+        n_points = ctx.n_points(ind)
+        exposure = (
+            "offset: log of articles covering the group"
+            if ctx.exposure
+            else "no exposure offset: overall news attention not controlled"
+        )
+        row = finding_row(
+            finding=f"reports per month: rate ratio per {scale.step} of {ind}",
+            method=(
+                f"quasi-Poisson GLM with linear trend on {res['table']['n_draws'].iloc[0]} joint "
+                f"draws, Rubin's rules; {_p_method(res)}"
+            ),
+            indicator=ind,
+            lag=0,
+            lag_kind="none",
+            estimate=res["estimate"],
+            estimate_kind="rate ratio",
+            ci_low=res["ci_low"],
+            ci_high=res["ci_high"],
+            p_value=res["p_value"],
+            n_obs=res["n_obs"],
+            n_observed_points=n_points,
+            draws_q025=float(np.quantile(res["draws"], 0.025)),
+            draws_q975=float(np.quantile(res["draws"], 0.975)),
+            share_significant=res["share_significant"],
+            influential=infl["influential"],
+            estimate_without=infl["estimate_without"],
+            p_without=infl["p_without"],
+            caveat=ctx.caveat(
+                n_points,
+                [
+                    *_observation_caveat(ctx, ind, n_points),
+                    *_null_note(res["null_estimate"], "rate ratio", ".2f"),
+                    *_influence_note(infl, opts.alpha),
+                    exposure,
+                ],
+            ),
+        )
+        draws = pd.DataFrame(
+            {"indicator": ind, "draw": np.arange(len(res["draws"])), "estimate": res["draws"],
+             "p_value": res["draw_p"]}
+        )  # fmt: skip
+        table = res["table"].assign(indicator=ind)
+        table["p_rubin"] = table["p_value"]
+        at = table["term"] == "indicator"
+        table.loc[at, "p_value"] = res["p_value"]
+        table.loc[at, "null_centre"] = res["null_centre"]
+        table.loc[at, "null_sd"] = res["null_sd"]
+        table.loc[at, "null_irr"] = res["null_estimate"]
+        return StepResult(
+            rows=finding_frame([row]),
+            table=table,
+            tables={f"count_model_draws_{ind}": draws},
+        )
+
+
+@dataclass(frozen=True)
+class CrossCorrelationStep:
+    """Pooled prewhitened cross-correlation of an indicator with monthly counts, Holm across lags.
+
+    The finding is the lag with the largest ``|r|`` among the indicator-leading
+    lags ``0..max_lag``; the table holds every lag.
+    """
+
+    name: str = "ccf"
+    label: str = "cross-correlation"
+    per_indicator: bool = True
+    table_name: str | None = "ccf"
+
+    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
+        ind = _indicator(indicator)
+        opts = ctx.options
+        window = draw_window(ctx, ind)
+        null = null_for(ctx, ind, window)
+        res = ccf_finding(window, opts.max_lag, null, conf_level=0.95, alpha=opts.alpha)
+        peak = res["peak"]
+        lag = int(peak["lag"])
+        lags = res["table"]["lag"].to_numpy()
+        top = None if res["null"] is None else max_standardised(res["null"])
+
+        j = list(lags).index(lag)
+
+        def headline(w: DrawWindow) -> tuple[float, float]:
+            t = pooled_ccf(w, opts.max_lag, conf_level=0.95, alpha=opts.alpha)["table"]
+            at = t.set_index("lag").loc[lag]
+            if top is None:
+                return float(at["estimate"]), float(at["p_adjusted"])
+            u = standardise(t["statistic"].to_numpy()[None, :], res["null"])[0][j]
+            return float(at["estimate"]), one_sided_p(abs(u), top)
+
+        infl = influence(ctx, ind, window, headline, log_scale=False)
+        n_points = ctx.n_points(ind)
+        sign = (
+            "r < 0: a falling indicator went with more reports"
+            if peak["estimate"] < 0
+            else "r > 0: a falling indicator went with fewer reports"
+        )
+        lead = f"{ind} leading by {lag} months" if lag else "same month"
+        row = finding_row(
+            finding=f"{ind} vs reports: strongest cross-correlation ({lead})",
+            method="prewhitened cross-correlation (filter of the counts), Rubin's rules over "
+            f"joint draws; {_p_method(res, family=True)}",
+            indicator=ind,
+            lag=lag,
+            lag_kind="indicator lead" if lag else "none",
+            estimate=peak["estimate"],
+            estimate_kind="correlation",
+            ci_low=peak["ci_low"],
+            ci_high=peak["ci_high"],
+            p_value=peak["p_value"],
+            p_adjusted=peak["p_adjusted"],
+            n_obs=int(peak["n_obs"]),
+            n_observed_points=n_points,
+            draws_q025=peak["draws_q025"],
+            draws_q975=peak["draws_q975"],
+            share_significant=peak["share_significant"],
+            influential=infl["influential"],
+            estimate_without=infl["estimate_without"],
+            p_without=infl["p_without"],
+            caveat=ctx.caveat(
+                n_points,
+                [
+                    *_observation_caveat(ctx, ind, n_points),
+                    "lag chosen as the largest |r| of lags 0..max_lag",
+                    sign,
+                    *_null_note(float(peak["null_estimate"]), "r", "+.2f"),
+                    *_influence_note(infl, opts.alpha),
+                ],
+            ),
+        )
+        return StepResult(rows=finding_frame([row]), table=res["table"].assign(indicator=ind))
+
+
+@dataclass(frozen=True)
+class GrangerStep:
+    """Granger F tests in both directions, pooled over joint draws (D2)."""
+
+    name: str = "granger"
+    label: str = "Granger"
+    per_indicator: bool = True
+    table_name: str | None = "granger"
+
+    def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
+        ind = _indicator(indicator)
+        opts = ctx.options
+        window = draw_window(ctx, ind)
+        max_lag = min(opts.max_lag, 3)
+        names = (ind, opts.counts)
+        null = null_for(ctx, ind, window)
+        res = granger_finding(window, max_lag, names, null, alpha=opts.alpha)
+        table = res["table"]
+        chosen = (int(table["lag"].iloc[0]), int(table["differenced"].iloc[0]))
+
+        def headline(w: DrawWindow) -> tuple[float, float]:
+            t = pooled_granger(w, max_lag, names, alpha=opts.alpha, chosen=chosen)["table"]
+            t = t.iloc[0]
+            f = float(t["statistic"])
+            if res["null"] is None:
+                return f + 1e-12, float(t["p_value"])
+            return f + 1e-12, one_sided_p(f, res["null"][0])
+
+        infl = influence(ctx, ind, window, headline, log_scale=True)
+        n_points = ctx.n_points(ind)
+        notes = []
+        if res["share_constant"] > 0.5:
+            notes.append(
+                f"after differencing the indicator is constant in {res['share_constant']:.0%} "
+                "of months: the test has little information"
+            )
+        rows = []
+        for i, g in table.iterrows():
+            extra = _influence_note(infl, opts.alpha) if i == 0 else []
+            rows.append(
+                finding_row(
+                    finding=f"Granger: {g['cause']} -> {g['effect']}",
+                    method=f"Granger F test (differenced {int(g['differenced'])}x, lag by AIC "
+                    f"on the median path), D2 pooling over joint draws; {_p_method(res)}",
+                    indicator=ind,
+                    lag=int(g["lag"]),
+                    lag_kind="lag order",
+                    estimate=g["statistic"],
+                    estimate_kind="F",
+                    p_value=g["p_value"],
+                    n_obs=int(g["n_obs"]),
+                    n_observed_points=n_points,
+                    draws_q025=g["draws_q025"],
+                    draws_q975=g["draws_q975"],
+                    share_significant=g["share_significant"],
+                    influential=infl["influential"] if i == 0 else None,
+                    estimate_without=infl["estimate_without"] if i == 0 else np.nan,
+                    p_without=infl["p_without"] if i == 0 else np.nan,
+                    caveat=ctx.caveat(
+                        n_points,
+                        [*_observation_caveat(ctx, ind, n_points), *notes, *extra],
+                    ),
+                )
+            )
+        return StepResult(rows=finding_frame(rows), table=table.assign(indicator=ind))

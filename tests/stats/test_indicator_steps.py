@@ -1,0 +1,288 @@
+"""The indicator findings: Monte Carlo p-values, their null, influence, and the fallbacks.
+
+The Monte Carlo p-values are checked where their answer is known exactly: when the
+observed indicator and the simulated unrelated ones come from the same generator, the
+observed statistic's rank among them is uniform, so each p-value's rejection rate is known
+in closed form. A planted association on a wiggly indicator must be found. Influence is
+recomputed from the leave-one-out paths directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cftf_analysis.stats.battery import run_battery
+from cftf_analysis.stats.draws import leave_one_out_paths
+from cftf_analysis.stats.findings import scale_of
+from cftf_analysis.stats.indicator_steps import (
+    DrawWindow,
+    ccf_finding,
+    count_model_finding,
+    draw_window,
+    granger_finding,
+    monte_carlo_p,
+    pooled_count_model,
+)
+
+N = 40
+MONTHS = pd.date_range("2000-01-01", periods=N, freq="MS")
+
+
+def smooth_paths(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Positive smooth paths: exp of a random mix of slow sinusoids (several swings)."""
+    t = np.arange(N) / N
+    freq = rng.uniform(1.0, 4.0, (*shape, 3))
+    phase = rng.uniform(0, 2 * np.pi, (*shape, 3))
+    waves = np.sin(2 * np.pi * freq[..., None] * t + phase[..., None]).sum(axis=-2)
+    return np.exp(3.0 + 0.3 * waves)
+
+
+def window(counts: np.ndarray, paths: np.ndarray) -> DrawWindow:
+    d = paths.shape[0]
+    return DrawWindow(
+        months=MONTHS,
+        counts=np.broadcast_to(counts, (d, N)).astype(float).copy(),
+        paths=paths,
+        center=np.median(paths, axis=0),
+        expected=counts.astype(float),
+        offset=None,
+    )
+
+
+def exchangeable(rng, n_sims: int, n_draws: int):
+    """Observed paths and null paths from the same generator, with a few draws each."""
+    base = smooth_paths(rng, (n_sims + 1,))
+    noise = np.exp(rng.normal(0, 0.03, (n_sims + 1, n_draws, N)))
+    paths = base[:, None, :] * noise
+    return paths[0], paths[1:]
+
+
+def rate_check(p_values: np.ndarray, level: float, expected: float) -> None:
+    rate = float(np.mean(p_values <= level + 1e-12))
+    se = np.sqrt(expected * (1 - expected) / p_values.size)
+    lo, hi = expected - 3.5 * se, expected + 3.5 * se
+    assert lo <= rate <= hi, f"rate {rate:.3f}, expected {expected:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+# --- monte_carlo_p ---------------------------------------------------------------------------
+
+
+def test_monte_carlo_p_is_exact_under_exchangeability():
+    """With B = 19 exchangeable simulations, p <= 0.1 exactly when the observed statistic is
+    the smallest or largest of the 20: probability 2/20."""
+    rng = np.random.default_rng(1)
+    p = np.array([monte_carlo_p(x[0], x[1:]) for x in rng.standard_t(3, (4000, 20))])
+    rate_check(p, 0.1, 0.1)
+    assert p.min() == pytest.approx(0.1) and p.max() == 1.0
+
+
+def test_monte_carlo_p_judges_against_a_shifted_null():
+    # the design shifts the statistic to about -2: an observed -2 is ordinary, +2 is not
+    sims = np.random.default_rng(2).normal(-2.0, 0.5, 999)
+    assert monte_carlo_p(-2.0, sims) > 0.8
+    assert monte_carlo_p(2.0, sims) == pytest.approx(2 / 1000)
+    # NaN simulations (failed fits) are ignored, not counted as extreme
+    with_nan = np.r_[sims, np.full(50, np.nan)]
+    assert monte_carlo_p(-1.0, with_nan) == monte_carlo_p(-1.0, sims)
+
+
+# --- the findings under an exchangeable null ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def counts():
+    rng = np.random.default_rng(3)
+    hump = 4 * np.exp(-(((np.arange(N) - 25) / 6) ** 2))
+    return rng.poisson(1.5 + hump)
+
+
+def test_count_model_p_is_uniform_when_observed_and_null_are_exchangeable(counts):
+    rng = np.random.default_rng(4)
+    p = []
+    for _ in range(300):
+        observed, null = exchangeable(rng, 19, 4)
+        p.append(
+            count_model_finding(window(counts, observed), 10.0, null, conf_level=0.95, alpha=0.05)[
+                "p_value"
+            ]
+        )
+    rate_check(np.array(p), 0.1, 0.1)
+
+
+def test_ccf_maxT_is_a_family_wise_rate_under_exchangeability(counts):
+    """P(min over lags of the maxT-adjusted p <= 0.1) is the chance that the observed
+    standardised maximum ranks in the top 2 of 20: 0.1 (ties aside)."""
+    rng = np.random.default_rng(5)
+    p_min, p_raw0 = [], []
+    for _ in range(250):
+        observed, null = exchangeable(rng, 19, 4)
+        res = ccf_finding(window(counts, observed), 3, null, conf_level=0.95, alpha=0.05)
+        table = res["table"]
+        p_min.append(table["p_adjusted"].min())
+        p_raw0.append(float(table.loc[table["lag"] == 0, "p_value"].iloc[0]))
+        # the adjusted p-value of a lag is never below its standardised rank would allow
+        assert (table["p_adjusted"] >= 1 / 20 - 1e-12).all()
+    rate_check(np.array(p_min), 0.1, 0.1)
+    rate_check(np.array(p_raw0), 0.1, 0.1)
+
+
+def test_granger_p_is_uniform_under_exchangeability(counts):
+    """One-sided: p <= 0.1 when the observed F is among the 2 largest of 20."""
+    rng = np.random.default_rng(6)
+    p = []
+    for _ in range(200):
+        observed, null = exchangeable(rng, 19, 4)
+        table = granger_finding(window(counts, observed), 2, ("x", "y"), null, alpha=0.05)["table"]
+        p.append(float(table["p_value"].iloc[0]))
+    rate_check(np.array(p), 0.1, 0.1)
+
+
+def test_a_planted_association_on_a_wiggly_indicator_is_found():
+    """Reports follow the indicator (rate ratio 0.5 per 10 units); the unrelated paths
+    come from the same generator. The finding is significant and the estimate near 0.5."""
+    rng = np.random.default_rng(7)
+    observed_base = smooth_paths(rng, (1,))[0]
+    mean = np.exp(1.5 + np.log(0.5) * (observed_base - observed_base.mean()) / 10)
+    y = rng.poisson(mean)
+    observed = observed_base * np.exp(rng.normal(0, 0.02, (20, N)))
+    null = smooth_paths(rng, (199,))[:, None, :] * np.exp(rng.normal(0, 0.02, (199, 20, N)))
+    res = count_model_finding(window(y, observed), 10.0, null, conf_level=0.95, alpha=0.05)
+    assert res["p_value"] <= 0.01
+    assert res["ci_low"] < 0.5 < res["ci_high"]
+    # the unrelated paths give no association on average
+    assert res["null_estimate"] == pytest.approx(1.0, abs=0.1)
+    ccf = ccf_finding(window(y, observed), 3, null, conf_level=0.95, alpha=0.05)
+    # prewhitening spreads a same-month effect over the next lags; the peak is found
+    assert ccf["peak"]["estimate"] < 0 and ccf["peak"]["p_adjusted"] <= 0.05
+
+
+def test_without_a_null_the_p_values_are_rubins(counts):
+    rng = np.random.default_rng(8)
+    observed, _ = exchangeable(rng, 1, 10)
+    w = window(counts, observed)
+    res = count_model_finding(w, 10.0, None, conf_level=0.95, alpha=0.05)
+    assert res["p_value"] == pooled_count_model(w, 10.0, conf_level=0.95, alpha=0.05)["p_value"]
+    assert res["null"] is None and np.isnan(res["null_estimate"])
+    table = ccf_finding(w, 3, None, conf_level=0.95, alpha=0.05)["table"]
+    np.testing.assert_array_equal(table["p_value"], table["p_rubin"])
+
+
+# --- the battery: null paths, fallbacks and influence ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def battery():
+    return run_battery(case="islamic-state", steps=["count_model"], n_draws=60, n_null=39)
+
+
+def test_the_battery_reports_the_monte_carlo_p_and_keeps_rubins(battery):
+    table = battery["count_model"].table
+    at = table[table["term"] == "indicator"]
+    row = battery.summary.set_index("indicator")
+    for _, r in at.iterrows():
+        assert row.loc[r["indicator"], "p_value"] == r["p_value"]
+        assert r["p_value"] >= 1 / 40  # 39 simulations: no p-value below 1/40
+        assert 0 < r["p_rubin"] <= 1 and np.isfinite(r["null_centre"])
+        assert (
+            "Monte Carlo p against 39 simulated unrelated indicators"
+            in (row.loc[r["indicator"], "method"])
+        )
+        assert f"median rate ratio of {r['null_irr']:.2f}" in row.loc[r["indicator"], "caveat"]
+
+
+def test_interpolation_and_n_null_zero_fall_back_to_rubin():
+    steps = ["count_model", "ccf", "granger"]
+    for kwargs in ({"indicator_model": "linear"}, {"n_null": 0}):
+        b = run_battery(case="islamic-state", steps=steps, n_draws=8, **kwargs)
+        # every finding is computed (dropping an end figure of an interpolated series
+        # shortens the influence check's window instead of failing)
+        assert b.errors == []
+        assert len(b.summary) == 8
+        table = b["count_model"].table
+        at = table[table["term"] == "indicator"]
+        np.testing.assert_array_equal(at["p_value"], at["p_rubin"])
+        assert b.summary["method"].str.contains("Rubin p-value").all()
+
+
+def test_null_paths_are_cached_and_undefined_outside_the_span(battery):
+    from cftf_analysis.stats.battery import BatteryContext
+
+    ctx = BatteryContext(
+        battery.panel,
+        battery.reports,
+        battery.indicators,
+        None,
+        None,
+        battery.options,
+        battery.series,
+        draws=battery.draws,
+    )
+    sims = ctx.null_paths("territory", 5, 4)
+    assert sims is ctx.null_paths("territory", 5, 4)
+    assert sims.shape == (5, 4, len(battery.draws.months))
+    defined = battery.draws.series["territory"].defined
+    assert np.isfinite(sims[:, :, defined]).all() and (sims[:, :, defined] > 0).all()
+    assert np.isnan(sims[:, :, ~defined]).all()
+
+
+def test_influence_is_the_leave_one_out_recomputation(battery):
+    """The named observation's estimate without it equals the count model refitted on the
+    paths redrawn without it, and the caveat names it exactly when significance flips."""
+    alpha = battery.options.alpha
+    for _, row in battery.summary.iterrows():
+        ind = row["indicator"]
+        ids = row["influential"]
+        assert ids in {str(x) for x in battery.draws.series[ind].latent.observations["row_ids"]}
+        loo = leave_one_out_paths(battery.draws, ind, 60, battery.options.seed)[ids]
+        sd = battery.draws.series[ind]
+        keep = sd.defined
+        w = DrawWindow(
+            months=battery.draws.months[keep],
+            counts=battery.draws.counts[:, keep].astype(float),
+            paths=loo[:, keep],
+            center=np.median(loo[:, keep], axis=0),
+            expected=battery.panel["n_reports"].to_numpy(float)[keep],
+            offset=None,
+        )
+        divisor = scale_of(battery.series[ind].unit).divisor
+        direct = pooled_count_model(w, divisor, conf_level=0.95, alpha=alpha)
+        assert row["estimate_without"] == pytest.approx(direct["estimate"], rel=1e-9)
+        flips = (row["p_value"] < alpha) != (row["p_without"] < alpha)
+        assert ("depends on " + ids in row["caveat"]) == flips
+
+
+def test_draw_window_drops_months_without_the_indicator(battery):
+    from cftf_analysis.stats.battery import BatteryContext
+
+    ctx = BatteryContext(
+        battery.panel,
+        battery.reports,
+        battery.indicators,
+        None,
+        None,
+        battery.options,
+        battery.series,
+        draws=battery.draws,
+    )
+    w = draw_window(ctx, "revenue_total")
+    sd = battery.draws.series["revenue_total"]
+    assert w.n == int(sd.defined.sum())
+    assert np.isfinite(w.paths).all()
+    np.testing.assert_array_equal(w.counts, battery.draws.counts[:, sd.defined])
+
+
+def test_rubin_p_of_the_count_model_is_anti_conservative_on_smooth_series(counts):
+    """Why the battery does not report Rubin's p: on smooth unrelated paths against a
+    humped count series, Rubin's p-value rejects far more often than its level."""
+    rng = np.random.default_rng(9)
+    p = []
+    for _ in range(150):
+        paths = smooth_paths(rng, (1,))[0] * np.exp(rng.normal(0, 0.03, (4, N)))
+        w = window(counts, paths)
+        p.append(pooled_count_model(w, 10.0, conf_level=0.95, alpha=0.05)["p_value"])
+    rate = float(np.mean(np.array(p) < 0.05))
+    # a binomial test that the rate exceeds 0.05
+    assert stats.binomtest(int(rate * len(p)), len(p), 0.05, alternative="greater").pvalue < 0.01
