@@ -11,7 +11,13 @@ formulas are in its Notes):
 - resampling: :func:`block_permutation_indices` (permutations of blocks of
   consecutive values), :func:`ar1_null` and :func:`ar1_paths` (AR(1) residual
   bootstrap), and :func:`resampled_p_value`, which reruns the whole search on
-  batches of resampled series (:data:`_CHUNK_CELLS` cost cells per batch).
+  batches of resampled series (:data:`_CHUNK_CELLS` cost cells per batch);
+- each break on its own: :func:`selected_breaks` (the search's breaks for a
+  batch of series; :func:`penalised_partition` is its one-pass optimal
+  partitioning), :func:`split_gain` (the drop in cost from the best single
+  split) and :func:`selective_break_p_value` (permute the window between a
+  break's neighbours, keep the series in which the search selects the same
+  neighbours).
 """
 
 from __future__ import annotations
