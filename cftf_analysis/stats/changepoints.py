@@ -204,11 +204,12 @@ def change_points(
         Most permutations drawn per break (kept or not); default
         :data:`DRAWS_PER_KEPT` times ``break_resamples``.
     edge_months
-        A break is flagged ``edge`` when at most this many values lie between
-        the first value of the series and the break, or between the break and
-        the last value (for a monthly series: months), so that the segment
-        before or after it is a start-up or thinning-out stretch of the
-        collection rather than a change in what is reported on. ``0`` flags none.
+        A break is flagged ``edge`` when the stretch from the first value of
+        the series up to the break, or from the break to the last value,
+        holds at most this many values (months, for a monthly series): the
+        segment before or after it is then a start-up or thinning-out stretch
+        of the collection rather than a change in what is reported on. ``0``
+        flags none. The flag only looks at positions, not at levels.
     conf_level
         Confidence level of the ratio intervals.
 
@@ -336,11 +337,11 @@ def change_points(
     ignores that ``a`` and ``b`` were themselves chosen to make the two
     segments differ. In the calibration (60 months, mean 2.5,
     ``validation/results/breaks.md``), of the breaks reported for series
-    without any, the plain local permutation rejected 73% (Poisson counts)
-    and 41% (negative binomial) at 5%, this test 3.9% and 2.8% (1-3% after
-    Holm); it confirmed a single jump of ratio 2 (3) in the middle in 45%
-    (85%) of series, but each break of a 3-month burst of ratio 3 in only
-    15-18%. Like the permutation test of "no break", the p-value assumes no
+    without any, the plain local permutation rejected 72% (Poisson counts)
+    and 40% (negative binomial) at 5%, this test 3.8% and 3.1% (3.4% and
+    0.8% after Holm); it confirmed a single jump of ratio 2 (3) in the
+    middle in 42% (85%) of series, but each break of a 3-month burst of
+    ratio 3 in only 15-18%. Like the permutation test of "no break", the p-value assumes no
     autocorrelation within the window (for ``model="mean"`` too, although its
     test of "no break" defaults to the AR(1) bootstrap): check
     ``residual_acf1``. ``p_adjusted`` applies Holm's
@@ -362,7 +363,7 @@ def change_points(
     search put the break where the two means differ most, so the ratio is
     biased away from 1 and the interval is too narrow for weak breaks: for
     breaks found at the true month, the 95% interval held the true ratio in
-    82% of series for a jump of ratio 2 and 91% for ratio 3
+    82% of series for a jump of ratio 2 and 92% for ratio 3
     (``validation/results/breaks.md``).
 
     References
