@@ -11,17 +11,24 @@ formulas are in its Notes):
 - resampling: :func:`block_permutation_indices` (permutations of blocks of
   consecutive values), :func:`ar1_null` and :func:`ar1_paths` (AR(1) residual
   bootstrap), and :func:`resampled_p_value`, which reruns the whole search on
-  batches of resampled series (:data:`_CHUNK_CELLS` cost cells per batch).
+  batches of resampled series (:data:`_CHUNK_CELLS` cost cells per batch);
+- each break on its own: :func:`selected_breaks` (the search's breaks for a
+  batch of series; :func:`penalised_partition` is its one-pass optimal
+  partitioning), :func:`split_gain` (the drop in cost from the best single
+  split) and :func:`selective_break_p_value` (permute the window between a
+  break's neighbours, keep the series in which the search selects the same
+  neighbours).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "BreakTest",
     "ar1_null",
     "ar1_paths",
     "backtrack",
@@ -29,12 +36,18 @@ __all__ = [
     "break_statistic",
     "noise_scale",
     "optimal_partition",
+    "penalised_partition",
     "resampled_p_value",
     "segment_costs",
+    "selected_breaks",
+    "selective_break_p_value",
+    "split_gain",
 ]
 
 _AR1_BURN_IN = 100
 _CHUNK_CELLS = 2_000_000  # cells of the (resamples, n + 1, n + 1) cost tensor per chunk
+_STOP_EXCEEDANCES = 20  # Besag-Clifford: stop a per-break test at this many exceedances
+_FIRST_CHUNK = 64  # permutations in the first batch of a per-break test
 
 
 def segment_costs(Y: np.ndarray, model: str, min_size: int) -> np.ndarray:
@@ -182,3 +195,205 @@ def resampled_p_value(
         exceed += int(np.sum(stars >= stat - 1e-9 * max(1.0, abs(stat))))
         done += b
     return (1 + exceed) / (n_resamples + 1), phi
+
+
+def selected_breaks(
+    Y: np.ndarray,
+    *,
+    model: str,
+    min_size: int,
+    k_max: int,
+    n_breaks: int | None,
+    pen_value: float,
+    levels: bool = False,
+) -> np.ndarray:
+    """Break indicators ``(B, n + 1)`` of the segmentation the search selects for each row of Y.
+
+    The same search as ``change_points``: ``n_breaks`` breaks, or the number
+    minimising cost plus ``pen_value`` per break (with ``sigma`` re-estimated
+    per row for the Gaussian cost). When every feasible number of breaks is
+    allowed (``k_max = n // min_size - 1``) and ``levels`` is False, the
+    penalised optimum is found by optimal partitioning
+    (:func:`penalised_partition`, one pass instead of one per number of
+    breaks; Jackson et al. 2005), which has the same minimum; otherwise by the
+    Bellman recursion over numbers of breaks (:func:`optimal_partition`). The
+    two can differ only between segmentations with equal penalised cost.
+    """
+    B, n = Y.shape
+    if n_breaks is None and not levels and k_max >= n // min_size - 1:
+        return penalised_partition(Y, model=model, min_size=min_size, pen_value=pen_value)
+    costs = segment_costs(Y, model, min_size)
+    k_lim = k_max if n_breaks is None else n_breaks
+    totals, argmins = optimal_partition(costs, k_lim)
+    final = totals[:, :, n].T
+    if n_breaks is not None:
+        ks = np.full(B, n_breaks)
+    else:
+        scale = noise_scale(Y) if model == "mean" else np.ones(B)
+        ks = np.argmin(final / scale[:, None] ** 2 + pen_value * np.arange(k_lim + 1), axis=1)
+    flags = np.zeros((B, n + 1), dtype=bool)
+    if k_lim == 0:
+        return flags
+    stacked = np.stack(argmins)  # (k_lim, B, n + 1)
+    rows = np.arange(B)
+    end = np.full(B, n)
+    for step in range(int(ks.max())):
+        level = ks - step
+        active = level >= 1
+        prev = stacked[np.maximum(level - 1, 0), rows, end]
+        end = np.where(active, prev, end)
+        flags[rows[active], end[active]] = True
+    return flags
+
+
+def penalised_partition(
+    Y: np.ndarray, *, model: str, min_size: int, pen_value: float
+) -> np.ndarray:
+    """Break indicators ``(B, n + 1)`` minimising cost / sigma^2 + pen_value per break, per row.
+
+    Optimal partitioning (Jackson et al. 2005): ``F(j) = min_i F(i) + C(i, j)
+    / sigma^2 + pen`` with ``F(0) = -pen``, the segment costs of
+    :func:`segment_costs` computed column by column, so memory and time grow
+    as ``n^2`` per series rather than ``n^2`` per number of breaks.
+    """
+    B, n = Y.shape
+    if model == "mean":
+        centred = Y - Y.mean(axis=1, keepdims=True)
+        inv = 1.0 / noise_scale(Y)[:, None] ** 2
+        s2 = np.concatenate([np.zeros((B, 1)), np.cumsum(centred**2, axis=1)], axis=1)
+    else:
+        centred = Y
+    s1 = np.concatenate([np.zeros((B, 1)), np.cumsum(centred, axis=1)], axis=1)
+    F = np.full((B, n + 1), np.inf)
+    F[:, 0] = -pen_value
+    last = np.zeros((B, n + 1), dtype=np.intp)
+    rows = np.arange(B)
+    lengths = np.arange(n, 0, -1, dtype=float)  # lengths[n - j + i] = j - i
+    for j in range(min_size, n + 1):
+        k = j - min_size + 1  # segment starts 0 .. j - min_size
+        m = lengths[n - j : n - j + k]
+        seg_sum = s1[:, j : j + 1] - s1[:, :k]
+        if model == "mean":
+            cost = seg_sum * seg_sum
+            cost /= m
+            np.subtract(s2[:, j : j + 1] - s2[:, :k], cost, out=cost)
+            np.maximum(cost, 0.0, out=cost)
+            cost *= inv
+        else:
+            np.maximum(seg_sum, 0.0, out=seg_sum)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_term = seg_sum * np.log(seg_sum / m)
+            log_term[seg_sum == 0] = 0.0
+            cost = 2.0 * (seg_sum - log_term)
+        cost += F[:, :k]
+        arg = np.argmin(cost, axis=1)
+        F[:, j] = cost[rows, arg] + pen_value
+        last[:, j] = arg
+    flags = np.zeros((B, n + 1), dtype=bool)
+    end = np.full(B, n)
+    for _ in range(n // min_size):
+        prev = last[rows, end]
+        inner = prev > 0
+        if not inner.any():
+            break
+        flags[rows[inner], prev[inner]] = True
+        end = np.where(inner, prev, 0)
+    return flags
+
+
+def split_gain(W: np.ndarray, model: str, min_size: int) -> np.ndarray:
+    """Per row of ``W``, the drop in cost from its best split into two segments (one break)."""
+    m = W.shape[1]
+    costs = segment_costs(W, model, min_size)
+    cuts = np.arange(min_size, m - min_size + 1)
+    return costs[:, 0, m] - (costs[:, 0, cuts] + costs[:, cuts, m]).min(axis=1)
+
+
+class BreakTest(NamedTuple):
+    """Result of :func:`selective_break_p_value`."""
+
+    statistic: float  #: drop in cost from the best split of the window (unscaled)
+    p_value: float  #: selective permutation p-value
+    n_selected: int  #: permutations kept (the search selected the same window)
+    n_permutations: int  #: permutations drawn
+
+
+def selective_break_p_value(
+    y: np.ndarray,
+    left: int,
+    right: int,
+    *,
+    model: str,
+    min_size: int,
+    k_max: int,
+    n_breaks: int | None,
+    pen_value: float,
+    n_selected: int,
+    max_draws: int,
+    rng: np.random.Generator,
+    stop_exceedances: int | None = _STOP_EXCEEDANCES,
+) -> BreakTest:
+    """Selective permutation p-value of "no break in ``y[left:right]``".
+
+    ``left`` and ``right`` are the neighbours of the tested break (0 and ``n``
+    at the ends of the series). Values inside the window are permuted, those
+    outside kept; the whole search (:func:`selected_breaks`) is rerun on each
+    permuted series, and only the series for which it again selects ``left``
+    and ``right`` as breaks with exactly one break between them are kept (the
+    event that made this window a tested hypothesis). The statistic is
+    :func:`split_gain` of the window. Draws stop after ``n_selected`` kept
+    series, after ``stop_exceedances`` kept series at least as extreme as the
+    observed one (Besag & Clifford 1991; ``None``: never), or after
+    ``max_draws`` draws.
+
+    Returns
+    -------
+    BreakTest
+        The observed statistic, the p-value (``h / L`` when stopped at the
+        ``h``-th exceedance among ``L`` kept series, else ``(1 + exceedances)
+        / (1 + kept)``), and the numbers of kept and drawn permutations.
+    """
+    n = y.size
+    width = right - left
+    gain = float(split_gain(y[None, left:right], model, min_size)[0])
+    tol = 1e-9 * max(1.0, abs(gain))
+    search = {
+        "model": model, "min_size": min_size, "k_max": k_max, "n_breaks": n_breaks,
+        "pen_value": pen_value, "levels": False,
+    }  # fmt: skip
+
+    def same_window(flags: np.ndarray) -> np.ndarray:
+        ok = flags[:, left + 1 : right].sum(axis=1) == 1
+        if left > 0:
+            ok &= flags[:, left]
+        if right < n:
+            ok &= flags[:, right]
+        return ok
+
+    if not same_window(selected_breaks(y[None, :], **search))[0]:
+        # optimal partitioning broke a tie differently from the recursion over the number
+        # of breaks that chose this window: use the recursion, as for the observed series
+        search["levels"] = True
+    stop = n_selected + 1 if stop_exceedances is None else stop_exceedances
+    kept = exceed = drawn = 0
+    chunk = _FIRST_CHUNK  # doubled each round, so that an early stop wastes little
+    while kept < n_selected and drawn < max_draws:
+        b = min(chunk, max_draws - drawn)
+        chunk = min(2 * chunk, max(_FIRST_CHUNK, _CHUNK_CELLS // (n + 1)))
+        Y = np.repeat(y[None, :], b, axis=0)
+        Y[:, left:right] = y[left + np.argsort(rng.random((b, width)), axis=1)]
+        ok = same_window(selected_breaks(Y, **search))
+        hits = split_gain(Y[ok, left:right], model, min_size) >= gain - tol
+        # walk the kept draws in order so that the stopping rules are exact
+        room = n_selected - kept
+        cum = np.cumsum(hits)
+        stop_h = np.searchsorted(cum, stop - exceed) + 1  # draws up to the h-th hit
+        take = int(min(hits.size, room, stop_h))
+        kept += take
+        exceed += int(cum[take - 1]) if take else 0
+        done = kept >= n_selected or exceed >= stop
+        # when a rule stops inside this chunk, count the draws up to the last kept one used
+        drawn += int(np.flatnonzero(ok)[take - 1]) + 1 if done else b
+        if exceed >= stop:
+            return BreakTest(gain, exceed / kept, kept, drawn)
+    return BreakTest(gain, (1 + exceed) / (1 + kept), kept, drawn)
