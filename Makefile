@@ -57,11 +57,14 @@ benchmark: $(STAMP) ## speed benchmarks: import, dates, loaders, cross-correlati
 	$(PY) benchmarks/bench_loaders.py
 	$(PY) benchmarks/bench_crosscorr.py
 	$(PY) benchmarks/bench_sensitivity.py
+	$(PY) benchmarks/bench_report.py
 
 benchmark-corpus: $(STAMP) ## corpus counting at 10M and 100M articles, each engine in its own process (long)
 	$(PY) benchmarks/bench_corpus.py
 
-calibration: $(STAMP) ## false-positive-rate simulations of every test (long; validation/results/)
+calibration: $(STAMP) ## false-positive-rate simulations of every test (long, about 2 hours; validation/results/)
+	$(PY) validation/calibrate_battery.py
+	$(PY) validation/latent_coverage.py
 	$(PY) validation/calibrate_crosscorr_granger.py
 	$(PY) validation/calibrate_count_cp_its.py
 

@@ -355,6 +355,17 @@ def _motives(battery: Battery) -> tuple[Figure, str]:
     )
 
 
+def p_text(p: float) -> str:
+    """A p-value for a caption: ``"p = 0.47"``, or ``"p < 0.01"`` below 0.01.
+
+    Examples
+    --------
+    >>> p_text(0.4737), p_text(0.004)
+    ('p = 0.47', 'p < 0.01')
+    """
+    return "p < 0.01" if p < 0.01 else f"p = {p:.2f}"
+
+
 def _change_points(battery: Battery) -> tuple[Figure, str]:
     cp = battery["change_points"].models["change_points"]
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
@@ -367,11 +378,20 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     seg = cp.segments.sort_values("segment")
     edges = edge_breaks(seg)
     starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
-    inner = _and([f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if not e])
-    outer = _and([f"{s:%b %Y}" for s, e in zip(starts, edges, strict=True) if e])
+    own = cp.breaks_table.set_index("break")["p_adjusted"]
+
+    def named(s: pd.Timestamp) -> str:
+        return f"{s:%b %Y} ({p_text(own.loc[s])})" if s in own.index else f"{s:%b %Y}"
+
+    inner = _and([named(s) for s, e in zip(starts, edges, strict=True) if not e])
+    outer = _and([named(s) for s, e in zip(starts, edges, strict=True) if e])
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
     p = float(cp.test["p_value"].iloc[0])
-    text = f"Optimal Poisson segmentation of monthly reports (permutation p = {p:.3f}): "
+    text = (
+        "Optimal Poisson segmentation of monthly reports (permutation p = "
+        f"{p:.3f} for the whole segmentation against none; each break's own p-value, "
+        "Holm-adjusted across the breaks, in brackets): "
+    )
     text += f"breaks at {inner}" if inner else "no break inside the collection"
     if outer:
         text += (

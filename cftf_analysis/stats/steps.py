@@ -94,37 +94,78 @@ def count_model_analysis(
 
 @dataclass(frozen=True)
 class ChangePointStep:
-    """Optimal Poisson segmentation of the reporting series, permutation test of "no break"."""
+    """Optimal Poisson segmentation of the reporting series, each break with its own evidence.
+
+    One row for the whole series (a permutation test of "no break at all"), then
+    one per break: the ratio of the adjacent segments' means with its interval and
+    a selective permutation p-value of that break alone, Holm-adjusted across the
+    breaks (:func:`~cftf_analysis.stats.changepoints.change_points`). A break
+    within :attr:`edge_months` of either end of the series is flagged: reporting
+    often starts and stops with the collection, not with the group.
+    """
 
     name: str = "change_points"
     label: str = "change points"
     per_indicator: bool = False
     table_name: str | None = "change_point_segments"
+    edge_months: int = 12
 
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
-        cp = change_points(ctx.counts_series(), model="poisson", seed=ctx.options.seed)
-        test, seg = cp.test.iloc[0], cp.segments
-        common = {
-            "method": str(test["method"]),
-            "p_value": test["p_value"],
-            "n_obs": int(test["n_obs"]),
-        }
-        rows = [
-            finding_row(
-                finding="change point in report counts at "
-                f"{pd.Timestamp(seg['start'].iloc[i]):%Y-%m}",
-                estimate=seg["mean"].iloc[i] / seg["mean"].iloc[i - 1],
-                estimate_kind="ratio of means",
-                caveat=ctx.caveat(None, ["estimate is the ratio of segment means"]),
-                **common,
+        series = ctx.counts_series()
+        cp = change_points(
+            series, model="poisson", seed=ctx.options.seed, edge_months=self.edge_months
+        )
+        test, seg, breaks = cp.test.iloc[0], cp.segments, cp.breaks_table
+        n_obs = int(test["n_obs"])
+        overall = finding_row(
+            finding="change points in report counts: any break at all"
+            if len(breaks)
+            else "no change point in report counts",
+            method=str(test["method"]),
+            estimate=float(len(breaks)),
+            estimate_kind="number of breaks",
+            p_value=test["p_value"],
+            n_obs=n_obs,
+            caveat=ctx.caveat(
+                None,
+                ["the p-value tests the whole segmentation against a series without breaks; "
+                 "each break's own evidence is in its row"],
+            ),
+        )  # fmt: skip
+        rows = [overall]
+        for _, brk in breaks.iterrows():
+            notes = [f"ratio of the mean counts after and before ({int(brk['n_before'])} and "
+                     f"{int(brk['n_after'])} months)"]  # fmt: skip
+            if bool(brk["edge"]):
+                notes.append(
+                    f"within {self.edge_months} months of an end of the series: may mark where "
+                    "collection started or stopped rather than a change in defection"
+                )
+            if brk["n_selected"] < 19:
+                notes.append(
+                    f"only {int(brk['n_selected'])} permutations reproduced the neighbouring "
+                    "breaks: the p-value is coarse"
+                )
+            rows.append(
+                finding_row(
+                    finding=f"change point in report counts at {pd.Timestamp(brk['break']):%Y-%m}",
+                    method=str(brk["method"]),
+                    estimate=float(brk["ratio"]),
+                    estimate_kind="ratio of means",
+                    ci_low=float(brk["ci_low"]),
+                    ci_high=float(brk["ci_high"]),
+                    p_value=float(brk["p_value"]),
+                    p_adjusted=float(brk["p_adjusted"]),
+                    n_obs=int(brk["n_before"] + brk["n_after"]),
+                    caveat=ctx.caveat(None, notes),
+                )
             )
-            for i in range(1, len(seg))
-        ] or [
-            finding_row(
-                finding="no change point in report counts", caveat=ctx.caveat(None), **common
-            )
-        ]
-        return StepResult(rows=finding_frame(rows), table=seg, models={self.name: cp})
+        return StepResult(
+            rows=finding_frame(rows),
+            table=seg,
+            tables={"change_point_breaks": breaks},
+            models={self.name: cp},
+        )
 
 
 @dataclass(frozen=True)

@@ -156,9 +156,12 @@ def test_change_points_caption(battery):
     starts = pd.to_datetime(seg["start"]).iloc[1:].tolist()
     is_edge = [(i == 0 and means[0] < floor) or (i == len(starts) - 1 and means[-1] < floor)
                for i in range(len(starts))]  # fmt: skip
+    own = cp.breaks_table.set_index("break")["p_adjusted"]
     expected = [f"{float(cp.test['p_value'].iloc[0]):.3f}"]
-    expected += [f"{s:%Y}" for s, e in zip(starts, is_edge, strict=True) if not e]
-    expected += [f"{s:%Y}" for s, e in zip(starts, is_edge, strict=True) if e]
+    for edge in (False, True):
+        for s, e in zip(starts, is_edge, strict=True):
+            if e == edge:
+                expected += [f"{s:%Y}", f"{max(own.loc[s], 0.01):.2f}"]  # "p < 0.01"
     expected += [f"{m:.1f}" for m in means]
     assert numbers(text) == expected
     assert is_edge == [True, False, False, True]  # the bundled data's edges, named as such
