@@ -124,15 +124,26 @@ _METADATA: dict[str, dict[str, None]] = {
     "svg": {"Date": None, "Creator": None},
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
 }
+#: Decimals of the figure fraction that a frozen layout keeps (see _freeze_layout).
+_POSITION_DIGITS = 9
 
 
 def _freeze_layout(fig: Figure) -> None:
-    """Run the figure's layout engine once, then keep the resulting positions."""
+    """Run the figure's layout engine once, then keep the resulting positions.
+
+    The positions are rounded to 1e-9 of the figure (a millionth of a pixel at
+    300 dpi): the constrained-layout solver gives positions that differ in the
+    last bits from one figure to the next in the same process, and the SVG
+    writer derives clip-path ids from those bits.
+    """
     engine = fig.get_layout_engine()
     if engine is None or type(engine).__name__ == "PlaceHolderLayoutEngine":
         return
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
+    for ax in fig.axes:
+        bounds = ax.get_position(original=True).bounds
+        ax.set_position([round(float(v), _POSITION_DIGITS) for v in bounds], which="both")
 
 
 @contextlib.contextmanager
