@@ -486,7 +486,7 @@ def _draw(
 
 
 def _write_summary_md(battery: Battery, text: Mapping[str, Any], records, path: Path) -> Path:
-    from cftf_analysis.stats.findings import FINDING_COLUMNS
+    from cftf_analysis.stats.findings import FINDING_COLUMNS, plain_reading
 
     # the table a reader scans; method and caveat stay in results.csv
     shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
@@ -501,7 +501,16 @@ def _write_summary_md(battery: Battery, text: Mapping[str, Any], records, path: 
         "",
         _markdown_table(table),
         "",
-        "Caveats per finding are in `data/processed/results.csv` (column `caveat`).",
+        "## What each finding means",
+        "",
+        *[
+            line
+            for _, row in battery.summary.iterrows()
+            for line in (
+                f"- **{row['finding']}**: {plain_reading(row, battery.options.alpha)}",
+                f"  *Caveat:* {row['caveat']}.",
+            )
+        ],
         "",
         "## Caveats of the data",
         "",
