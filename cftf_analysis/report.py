@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from cftf_analysis import config
@@ -630,7 +631,8 @@ def _battery_from(processed: Path, *, steps: bool = True) -> Battery:
             for i in step["rows"]:
                 finding_steps[i] = step["name"]
             results[step["name"]] = StepResult(
-                rows=summary.iloc[step["rows"]].reset_index(drop=True),
+                # the step's own rows: p_battery is the battery's, added to the summary
+                rows=summary.iloc[step["rows"]].reset_index(drop=True).assign(p_battery=np.nan),
                 table=table(step["table"]) if step["table"] else pd.DataFrame(),
                 tables={name: table(rel) for name, rel in step["tables"].items()},
                 errors=tuple(step["errors"]),
@@ -676,14 +678,15 @@ def load_results(folder: str | os.PathLike[str] | None = None) -> Battery:
     -------
     Battery
         With every table the report wrote: ``summary`` (``results.parquet``),
-        each step's ``rows``, ``table`` and ``tables``, the ``panel`` (with the
-        rescaled series), ``reports``, ``indicators``, ``events``, the options,
-        series and case (without its tables or file), the errors and
-        :attr:`~cftf_analysis.Battery.latent_observations`. Not kept: the
-        joint draws (``draws`` is None), fitted models (each step's
-        ``models`` is empty: the figures read tables) and the coverage frame
-        (its counts are panel columns). The figures drawn from it are those
-        the report drew (:func:`redraw_figures`).
+        each step's ``rows`` (its rows of the summary, with ``p_battery``
+        empty as a step leaves it), ``table`` and ``tables``, the ``panel``
+        (with the rescaled series), ``reports``, ``indicators``, ``events``,
+        the options, series and case (without its tables or file), the errors
+        and :attr:`~cftf_analysis.Battery.latent_observations`. Not kept: the
+        joint draws (``draws`` is None), the steps' shared ``context`` (None),
+        fitted models (each step's ``models`` is empty: the figures read
+        tables) and the coverage frame (its counts are panel columns). The
+        figures drawn from it are those the report drew (:func:`redraw_figures`).
 
     Raises
     ------

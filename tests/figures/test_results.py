@@ -43,7 +43,7 @@ def test_load_results_gives_back_every_table_of_the_battery(battery, loaded):
     assert loaded.finding_steps == battery.finding_steps
     assert len(loaded.finding_steps) == len(loaded.summary)
     assert loaded.options == battery.options and loaded.series == battery.series
-    assert loaded.errors == battery.errors and loaded.draws is None
+    assert loaded.errors == battery.errors and loaded.draws is None and loaded.context is None
     assert set(loaded.steps) == set(battery.steps)
 
 
