@@ -22,7 +22,7 @@ setup: $(STAMP) ## create .venv and install the package with its dev tools
 report: $(STAMP) ## build data/processed/ and figures/ from data/raw/ (the main job)
 	$(VENV)/bin/cftf-analysis report
 
-figures: $(STAMP) ## rebuild figures/ only
+figures: $(STAMP) ## redraw figures/ and summary.md from the results in data/processed/ (no analysis; seconds)
 	$(VENV)/bin/cftf-analysis figures
 
 test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks, Spark, slow checks)

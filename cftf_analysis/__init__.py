@@ -113,6 +113,8 @@ _LAZY: dict[str, str] = {
     "make_figure": "cftf_analysis.figures.catalog",
     # the report
     "run_report": "cftf_analysis.report",
+    "load_results": "cftf_analysis.report",
+    "redraw_figures": "cftf_analysis.report",
     "latent_indicator": "cftf_analysis.stats.latent",
     # corpus
     "count_corpus": "cftf_analysis.corpus",
@@ -183,7 +185,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from cftf_analysis.observations import indicator_observations
     from cftf_analysis.panel import indicator_points, month_weights, monthly_panel, series_rows
-    from cftf_analysis.report import run_report
+    from cftf_analysis.report import load_results, redraw_figures, run_report
     from cftf_analysis.stats.battery import (
         Battery,
         BatteryContext,

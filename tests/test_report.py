@@ -1,8 +1,10 @@
-"""The report command: outputs, byte-identical reruns, atomic writes, CLI errors."""
+"""The report and figures commands: outputs, byte-identical reruns and redraws, CLI errors."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,14 +33,12 @@ def digests(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    roots = []
-    for name in ("a", "b"):
-        root = tmp_path_factory.mktemp(name)
-        result = runner.invoke(app, ["report", "--out", str(root), "--draws", "20"])
-        assert result.exit_code == 0, result.output
-        roots.append(root)
-    return roots
+def two_runs(report_root, tmp_path_factory):
+    """Two reports of the same inputs: the session's (``report_root``) and one more here."""
+    root = tmp_path_factory.mktemp("b")
+    result = runner.invoke(app, ["report", "--out", str(root), "--draws", "20"])
+    assert result.exit_code == 0, result.output
+    return [report_root, root]
 
 
 @pytest.mark.slow
@@ -204,6 +204,100 @@ def test_a_registered_step_reaches_results_csv(tmp_path):
     assert toy["indicator"].tolist() == ["revenue_total", "territory"]
     detail = pd.read_csv(processed / "results" / "toy.csv")
     assert detail["mean"].tolist() == pytest.approx(toy["estimate"].tolist())
+
+
+@pytest.fixture
+def report_copy(two_runs, tmp_path) -> Path:
+    """A copy of one report's output root, to redraw in (the original stays as it was)."""
+    root = tmp_path / "root"
+    shutil.copytree(two_runs[1], root)
+    return root
+
+
+@pytest.mark.slow
+def test_figures_redraws_what_the_report_drew(two_runs, report_copy):
+    """`figures` on a report's results: every file as the report wrote it, manifests too."""
+    for path in (report_copy / "figures").iterdir():
+        if path.name != "manifest.json":
+            path.unlink()  # redrawn from the results, not kept
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 0, result.output
+    assert f"redrew {len(FIGURES)} figures" in result.output
+    assert digests(report_copy) == digests(two_runs[1])
+    assert [p.name for p in report_copy.rglob(".cftf-*")] == [".cftf-outputs.lock"]
+    verify_outputs(report_copy)
+
+
+def test_figures_without_results_is_one_line_naming_the_folder_and_writes_nothing(tmp_path):
+    result = runner.invoke(app, ["figures", "--out", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no report results here" in result.output and "cftf-analysis report" in result.output
+    assert str(tmp_path / "none" / "data" / "processed") in "".join(result.output.split("\n"))
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "none").exists()
+
+
+def _edit_manifest(root: Path, edit) -> None:
+    for rel in config.OUTPUT_TREES:
+        path = root / rel / "manifest.json"
+        doc = json.loads(path.read_text())
+        edit(doc)
+        path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda doc: doc.pop("results_format"), "in an older format"),
+        (lambda doc: doc.update(results_format=0), "in results format 0"),
+    ],
+)
+def test_figures_refuses_results_of_another_format(report_copy, edit, message):
+    _edit_manifest(report_copy, edit)
+    before = digests(report_copy)
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1
+    assert message in result.output and "run `cftf-analysis report` again" in result.output
+    assert "Traceback" not in result.output
+    assert digests(report_copy) == before
+
+
+@pytest.mark.slow
+def test_figures_refuses_results_changed_or_missing_since_the_report(report_copy):
+    table = report_copy / "data" / "processed" / "results" / "ccf.csv"
+    table.write_text(table.read_text().replace("0", "1"))
+    before = digests(report_copy)
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1 and "ccf.csv" in result.output and "has changed" in result.output
+    assert digests(report_copy) == before
+    (report_copy / "data" / "processed" / "results" / "battery.json").unlink()
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1
+    assert "battery.json" in result.output and "is missing" in result.output
+
+
+@pytest.mark.slow
+def test_a_failed_redraw_leaves_the_outputs_as_they_were(report_copy, monkeypatch):
+    from cftf_analysis.errors import AnalysisError
+    from cftf_analysis.figures import catalog
+
+    def boom(*args, **kwargs):
+        raise AnalysisError("a figure could not be drawn")
+
+    monkeypatch.setattr(catalog, "render_figures", boom)
+    before = digests(report_copy)
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1 and "a figure could not be drawn" in result.output
+    assert digests(report_copy) == before
+
+
+def test_version_option_prints_the_package_version():
+    from cftf_analysis import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"cftf-analysis {__version__}"
 
 
 @pytest.mark.parametrize(

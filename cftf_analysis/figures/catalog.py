@@ -48,7 +48,7 @@ from cftf_analysis.figures.theme import (
     unit_display,
 )
 from cftf_analysis.figures.timeline import timeline_figure
-from cftf_analysis.stats.battery import Battery
+from cftf_analysis.stats.battery import LATENT_OBSERVATION_COLUMNS, Battery
 from cftf_analysis.stats.findings import scale_of
 from cftf_analysis.tables import lagged_pairs, motive_shares
 
@@ -149,10 +149,26 @@ def _and(items: list[str]) -> str:
     return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
-def _latent(battery: Battery, name: str):
-    """The latent fit behind series ``name``, or None (interpolated, failed or not drawn)."""
-    drawn = battery.draws.series.get(name) if battery.draws is not None else None
-    return drawn.latent if drawn is not None else None
+@dataclass(frozen=True)
+class _Fit:
+    """What the figures show of a latent fit: its observations and its band's level."""
+
+    observations: pd.DataFrame
+    conf_level: float
+
+
+def _latent(battery: Battery, name: str) -> _Fit | None:
+    """The latent fit behind series ``name``, or None (interpolated, failed or not drawn).
+
+    Read from :attr:`Battery.latent_observations`, a table, so that a battery
+    read back from a report's files draws the same figures.
+    """
+    table = battery.latent_observations
+    rows = table[table["series"] == name]
+    if rows.empty:
+        return None
+    own = [c for c in rows.columns if c not in LATENT_OBSERVATION_COLUMNS]
+    return _Fit(rows[own].reset_index(drop=True), float(rows["conf_level"].iloc[0]))
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -377,18 +393,20 @@ def p_text(p: float) -> str:
 
 
 def _change_points(battery: Battery) -> tuple[Figure, str]:
-    cp = battery["change_points"].models["change_points"]
+    # the step's tables, not its model: a battery read back from files has only those
+    step = battery["change_points"]
+    segments, test = step.table, step.tables["change_point_test"]
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
     series = battery.panel.set_index("month")[battery.counts].dropna()
     ylabel = {"n_reports": "Defection reports per month"}.get(
         battery.counts, "Articles reporting defection per month"
     )
-    plot_change_points(series, cp.segments, test=cp.test, ylabel=ylabel, ax=ax)
+    plot_change_points(series, segments, test=test, ylabel=ylabel, ax=ax)
     add_source(fig, SOURCE_REPORTS)
-    seg = cp.segments.sort_values("segment")
+    seg = segments.sort_values("segment")
     edges = edge_breaks(seg)
     starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
-    own = cp.breaks_table.set_index("break")["p_adjusted"]
+    own = step.tables["change_point_breaks"].set_index("break")["p_adjusted"]
 
     def named(s: pd.Timestamp) -> str:
         return f"{s:%b %Y} ({p_text(own.loc[s])})" if s in own.index else f"{s:%b %Y}"
@@ -396,7 +414,7 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     inner = _and([named(s) for s, e in zip(starts, edges, strict=True) if not e])
     outer = _and([named(s) for s, e in zip(starts, edges, strict=True) if e])
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
-    p = float(cp.test["p_value"].iloc[0])
+    p = float(test["p_value"].iloc[0])
     text = (
         "Optimal Poisson segmentation of monthly reports (permutation p = "
         f"{p:.3f} for the whole segmentation against none; each break's own p-value, "

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY: dict[str, str] = {
     "Battery": "battery",
+    "LATENT_OBSERVATION_COLUMNS": "battery",
     "BatteryContext": "battery",
     "BatteryOptions": "battery",
     "Step": "battery",
@@ -90,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover
         rubin_pool,
     )
     from cftf_analysis.stats.battery import (
+        LATENT_OBSERVATION_COLUMNS,
         Battery,
         BatteryContext,
         BatteryOptions,

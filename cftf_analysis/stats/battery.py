@@ -69,6 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.case import Case
 
 __all__ = [
+    "LATENT_OBSERVATION_COLUMNS",
     "Battery",
     "BatteryContext",
     "BatteryOptions",
@@ -82,6 +83,9 @@ __all__ = [
     "run_battery",
     "unregister_step",
 ]
+
+#: The first columns of :attr:`Battery.latent_observations`; the observation's own follow.
+LATENT_OBSERVATION_COLUMNS: list[str] = ["series", "conf_level"]
 
 #: Step modules imported (and so registered) before a battery runs.
 DEFAULT_STEP_MODULES: tuple[str, ...] = ("cftf_analysis.stats.steps",)
@@ -358,6 +362,24 @@ class Battery:
     :class:`BatteryContext` (with its caches: leave-one-out paths, the Monte
     Carlo null), for follow-up analyses such as
     :func:`~cftf_analysis.stats.power.power_curve`.
+
+    Attributes
+    ----------
+    finding_steps
+        The step that found each row of ``summary``, in order.
+    latent_observations
+        The observations behind each series drawn from its latent model, one
+        row each (columns :data:`LATENT_OBSERVATION_COLUMNS`: the series, the
+        level of its posterior band, then the columns of
+        :attr:`LatentSeries.observations <cftf_analysis.stats.latent.LatentSeries>`);
+        empty when no series was drawn from a latent model.
+    draws
+        The joint draws; None when no per-indicator step ran, and in a battery
+        read back from a report's files (:func:`~cftf_analysis.load_results`),
+        which keeps every table but not the draws behind them.
+    context
+        The steps' shared :class:`BatteryContext`; None in a battery read back
+        from a report's files.
     """
 
     panel: pd.DataFrame
@@ -374,6 +396,10 @@ class Battery:
     case: Case | None = None
     draws: JointDraws | None = None
     context: BatteryContext | None = field(default=None, repr=False)
+    finding_steps: tuple[str, ...] = ()
+    latent_observations: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=LATENT_OBSERVATION_COLUMNS), repr=False
+    )
 
     def __getitem__(self, name: str) -> StepResult:
         try:
@@ -482,6 +508,7 @@ def run_battery(
     parts: dict[str, list[StepResult]] = {name: [] for name in plan}
     errors: list[str] = []
     records: list[dict[str, Any]] = []
+    finding_steps: list[str] = []
 
     def attempt(step: Step, indicator: str | None) -> None:
         try:
@@ -493,6 +520,7 @@ def run_battery(
         parts[step.name].append(out)
         errors.extend(out.errors)
         records.extend(out.rows.to_dict("records"))
+        finding_steps.extend([step.name] * len(out.rows))
 
     per_indicator = [s for s in plan.values() if s.per_indicator]
     for indicator in options.pairs:
@@ -523,7 +551,23 @@ def run_battery(
         case=the_case,
         draws=draws,
         context=ctx,
+        finding_steps=tuple(finding_steps),
+        latent_observations=_latent_observations(draws),
     )
+
+
+def _latent_observations(draws: JointDraws | None) -> pd.DataFrame:
+    """Every latent series' observations, with the series and its band's level first."""
+    parts = [
+        sd.latent.observations.assign(series=name, conf_level=float(sd.latent.conf_level))
+        for name, sd in (draws.series.items() if draws is not None else ())
+        if sd.latent is not None
+    ]
+    if not parts:
+        return pd.DataFrame(columns=LATENT_OBSERVATION_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    own = [c for c in table.columns if c not in LATENT_OBSERVATION_COLUMNS]
+    return table[[*LATENT_OBSERVATION_COLUMNS, *own]]
 
 
 #: The battery-wide adjustment: Benjamini-Yekutieli, a false discovery rate under any
