@@ -106,6 +106,15 @@ CountsOpt = Annotated[
     ),
 ]
 
+MultiverseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--multiverse/--no-multiverse",
+        help="Also run the findings under every defensible combination of analysis choices "
+        "(multiverse*.csv, the specification curve; about 15 s on the bundled case).",
+    ),
+]
+
 
 def _fail(exc: Exception, debug: bool) -> None:
     if debug:
@@ -132,6 +141,7 @@ def report(
     seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 20160418,
     coverage: CoverageOpt = None,
     counts: CountsOpt = "n_reports",
+    multiverse: MultiverseOpt = True,
     debug: DebugOpt = False,
 ) -> None:
     """Build data/processed/ (tidy tables, panel, results.csv) and figures/ from raw data."""
@@ -148,6 +158,7 @@ def report(
             seed=seed,
             coverage=coverage,
             counts=counts,
+            multiverse=multiverse,
             progress=_progress(),
         )
     except CftfError as exc:
@@ -167,10 +178,14 @@ def figures(
     seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 20160418,
     coverage: CoverageOpt = None,
     counts: CountsOpt = "n_reports",
+    multiverse: MultiverseOpt = True,
     debug: DebugOpt = False,
 ) -> None:
     """Rebuild the figures (and figures/summary.md) from raw data."""
-    report(case, reports, indicators, events, out_dir, draws, seed, coverage, counts, debug)
+    report(
+        case, reports, indicators, events, out_dir, draws, seed, coverage, counts, multiverse,
+        debug,
+    )  # fmt: skip
 
 
 @app.command()

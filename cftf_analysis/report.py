@@ -201,6 +201,7 @@ def run_report(
     figures: bool = True,
     coverage: str | os.PathLike[str] | pd.DataFrame | None = None,
     counts: str = "n_reports",
+    multiverse: bool = True,
     progress: Progress | None = None,
 ) -> ReportOutputs:
     """Run the whole report.
@@ -231,16 +232,30 @@ def run_report(
     counts
         The reporting series to test: ``"n_reports"`` or
         ``"n_articles_defection"``.
+    multiverse
+        Also run the findings under every defensible combination of analysis
+        choices (:func:`~cftf_analysis.stats.multiverse.multiverse`, at its
+        default size, with ``seed``): ``multiverse.csv``,
+        ``multiverse_shares.csv``, ``multiverse_specs.csv`` and
+        ``multiverse_skipped.csv`` in ``data/processed``, the specification
+        curve figure and a section of ``summary.md``.
     progress
         Called with a short message before each step.
     """
     from cftf_analysis.stats.battery import run_battery
+    from cftf_analysis.stats.draws import IndicatorCache
 
     say = progress or (lambda _msg: None)
     say("loading and checking raw data")
     the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
     root = output_root(the_case, out_dir)
-    settings = {"case": the_case.id, "seed": seed, "n_draws": n_draws, "counts": counts}
+    settings = {
+        "case": the_case.id,
+        "seed": seed,
+        "n_draws": n_draws,
+        "counts": counts,
+        "multiverse": multiverse,
+    }
     out = ReportOutputs()
     with replace_outputs(
         root,
@@ -253,13 +268,18 @@ def run_report(
         if coverage is not None and not isinstance(coverage, pd.DataFrame):
             coverage = _read_coverage(coverage)
         say(f"running the association battery ({n_draws} joint draws of the data)")
+        # the multiverse reuses the battery's latent fits and null models
+        cache = IndicatorCache()
         battery = run_battery(
             case=the_case,
             n_draws=n_draws,
             seed=seed,
             counts=counts,
             coverage=coverage,
+            cache=cache,
         )
+        if multiverse:
+            battery = _with_multiverse(battery, coverage, counts, seed, cache, say)
         frames = _frames(the_case)
         # the panel the battery used: indicator series from their latent models
         panel_columns = [c for c in battery.panel.columns if c in frames["panel"]]
@@ -269,6 +289,12 @@ def run_report(
         out.results += [write_csv(battery.summary, processed_dir / "results.csv")]
         out.results += [write_parquet(battery.summary, processed_dir / "results.parquet")]
         out.results += _write_step_tables(battery, processed_dir / "results")
+        if battery.multiverse is not None:
+            mv = battery.multiverse
+            for name, table in (("multiverse", mv.table), ("multiverse_shares", mv.shares),
+                                ("multiverse_specs", mv.specs),
+                                ("multiverse_skipped", mv.skipped)):  # fmt: skip
+                out.results.append(write_csv(table, processed_dir / f"{name}.csv"))
         if figures:
             from cftf_analysis.figures.catalog import render_figures
 
@@ -283,6 +309,18 @@ def run_report(
     out.summary = None if out.summary is None else staging.final(out.summary)
     out.manifest = root / config.OUTPUT_TREES[0] / MANIFEST_NAME
     return out
+
+
+def _with_multiverse(battery, coverage, counts: str, seed: int, cache, say: Progress):
+    """The battery with the multiverse of analysis choices attached (reference: its counts)."""
+    from cftf_analysis.stats.multiverse import DEFAULT_CHOICES
+    from cftf_analysis.stats.multiverse import multiverse as run_multiverse
+
+    choices = dict(DEFAULT_CHOICES)
+    choices["counts"] = (counts, *[c for c in DEFAULT_CHOICES["counts"] if c != counts])
+    say("running the findings under every defensible combination of analysis choices")
+    mv = run_multiverse(battery.case, coverage=coverage, choices=choices, seed=seed, cache=cache)
+    return replace(battery, multiverse=mv)
 
 
 def _inputs(case: Case, coverage: object) -> dict[str, object]:
@@ -348,6 +386,60 @@ def _sources(case: Case) -> list[str]:
     return lines or ["Tables given as data frames."]
 
 
+def _multiverse_md(mv, labels: dict[str, str], options) -> list[str]:
+    """The summary's section on the multiverse: how often each finding holds, in words."""
+    if mv is None:
+        return []
+    shown = mv.shares[
+        ["finding", "indicator", "n_specs", "n_holds", "share_holds", "uniform_n_reports",
+         "uniform_estimate", "uniform_p_value", "uniform_same_conclusion"]
+    ]  # fmt: skip
+    lines = [
+        "## Across defensible analysis choices",
+        "",
+        f"Each finding under {mv.n_specs} specifications: every combination of the choices "
+        f"below that applies, each with {mv.n_draws} joint draws and {mv.n_null} simulated "
+        f"unrelated indicators (the results above: {options.n_draws} and {options.n_null}, "
+        "so the reference specification, the results' own choices, can differ from them a "
+        "little). A finding *holds* in a "
+        f"specification where it is significant at {mv.alpha:g} with the reference's sign; "
+        "the *uniform protocol* counts only the reports found by the uniform month-by-month "
+        "search.",
+        "",
+        *[f"- {sentence}" for sentence in mv.in_words(labels)],
+        "",
+        _markdown_table(shown),
+        "",
+        "Choices varied: "
+        + "; ".join(
+            f"{name} ({', '.join(str(v) for v in values)})"
+            for name, values in mv.choices.items()
+            if len(values) > 1
+        )
+        + ".",
+        "",
+    ]
+    if not mv.skipped.empty:
+        lines += ["Not varied:", ""]
+        for _, row in mv.skipped.iterrows():
+            where = f" ({row['indicator']})" if isinstance(row["indicator"], str) else ""
+            lines.append(f"- {row['choice']} = {row['value']}{where}: {row['reason']}")
+        lines.append("")
+    not_run = mv.specs[mv.specs["status"] != "ran"]
+    if len(not_run):
+        lines += [
+            f"{len(not_run)} of {mv.n_specs} specifications could not compute every finding "
+            "(`data/processed/multiverse_specs.csv`, column `reason`).",
+            "",
+        ]
+    lines += [
+        "Every row is in `data/processed/multiverse.csv`; the shares and the uniform-protocol "
+        "results in `multiverse_shares.csv`.",
+        "",
+    ]
+    return lines
+
+
 def _write_summary_md(battery, records, path: Path) -> Path:
     from cftf_analysis.stats.findings import FINDING_COLUMNS
 
@@ -356,6 +448,7 @@ def _write_summary_md(battery, records, path: Path) -> Path:
     shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
     table = battery.summary[shown]
     origin = f"the case file `{shown_path(case.path)}`" if case.path is not None else "the inputs"
+    labels = {name: info.label for name, info in battery.series.items()}
     parts = [
         f"# cftf_analysis report: {case.name}",
         "",
@@ -368,6 +461,7 @@ def _write_summary_md(battery, records, path: Path) -> Path:
         "",
         "Caveats per finding are in `data/processed/results.csv` (column `caveat`).",
         "",
+        *_multiverse_md(battery.multiverse, labels, battery.options),
         "## Caveats of the data",
         "",
         *[f"- {c}" for c in data_caveats("all", case)],

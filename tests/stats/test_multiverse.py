@@ -290,6 +290,45 @@ def test_example_case_runs_another_producer_on_its_own():
     assert reason["reason"] == "no other producer of the series"
 
 
+def test_article_counts_with_a_coverage_table(case, rng):
+    """Article counts do not depend on the reports: no date basis or subset for them."""
+    months = pd.date_range("2014-01-01", "2018-12-01", freq="MS")
+    coverage = pd.DataFrame(
+        {
+            "period": months,
+            "n_articles_topic": rng.poisson(2000, len(months)),
+            "n_articles_defection": rng.poisson(30, len(months)),
+        }
+    )
+    mv = multiverse(
+        case,
+        coverage=coverage,
+        choices={
+            "counts": ["n_reports", "n_articles_defection"],
+            "collection": ["all", "uniform"],
+        },
+        n_draws=4,
+        n_null=0,
+        seed=SEED,
+    )
+    assert mv.skipped.empty and mv.n_specs == 3 and mv.n_ran == 3
+    articles = mv.table[mv.table["counts"] == "n_articles_defection"]
+    assert articles["date"].isna().all() and articles["collection"].isna().all()
+    direct = run_battery(
+        case=case,
+        coverage=coverage,
+        counts="n_articles_defection",
+        steps=["count_model"],
+        n_draws=4,
+        n_null=0,
+        seed=SEED,
+        influence=False,
+    )
+    ours = articles[articles["finding"] == "count_model"].set_index("indicator")
+    theirs = direct["count_model"].rows.set_index("indicator")
+    np.testing.assert_allclose(ours["estimate"], theirs.loc[ours.index, "estimate"])
+
+
 def test_bad_choices_name_the_allowed_values():
     allowed = "is not allowed; use one of"
     with pytest.raises(ArgumentError, match=rf"choices='colour' {allowed} .*'collection'"):
