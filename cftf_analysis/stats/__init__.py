@@ -61,6 +61,10 @@ _LAZY: dict[str, str] = {
     "MultiverseResult": "multiverse",
     "multiverse": "multiverse",
     "report_subset": "multiverse",
+    "PowerDesign": "power",
+    "detectable_effect": "power",
+    "power_curve": "power",
+    "simulate_power": "power",
 }
 
 __all__ = sorted(_LAZY)
@@ -127,5 +131,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.stats.multiple import adjust_pvalues
     from cftf_analysis.stats.multiverse import MultiverseResult, multiverse, report_subset
     from cftf_analysis.stats.pooling import pool_f_tests
+    from cftf_analysis.stats.power import (
+        PowerDesign,
+        detectable_effect,
+        power_curve,
+        simulate_power,
+    )
     from cftf_analysis.stats.sensitivity import SensitivityResult, sensitivity
     from cftf_analysis.stats.stationarity import stationarity_tests

@@ -44,8 +44,9 @@ left out and listed in :attr:`MultiverseResult.skipped` with the reason.
 **Size.** Each specification pools :data:`MULTIVERSE_DRAWS` joint draws
 (the report's findings pool 1,000) and judges its p-values against
 :data:`MULTIVERSE_NULL` simulated unrelated indicators (the report: 199), and
-runs no influence check; the smallest Monte Carlo p-value is then 0.02 for
-the count model and 0.01 for the cross-correlation. The indicator side of
+runs neither the influence check nor the power simulation; the smallest
+Monte Carlo p-value is then 0.02 for the count model and 0.01 for the
+cross-correlation. The indicator side of
 the draws (latent fits, path draws, null paths), which does not depend on
 which reports are counted, is computed once and shared
 (:class:`~cftf_analysis.stats.draws.IndicatorCache`).
@@ -997,8 +998,9 @@ def multiverse(
     Notes
     -----
     Each specification is one :func:`~cftf_analysis.stats.battery.run_battery`
-    call with the steps ``count_model`` and ``ccf``, ``influence=False`` and
-    the specification's options; a collection subset is counted on the whole
+    call with the steps ``count_model`` and ``ccf``, ``influence=False``,
+    ``n_power=0`` (no power simulation: the ``mde`` is the report's) and the
+    specification's options; a collection subset is counted on the whole
     collection's months (``start``/``end``), so a row equals ``run_battery``
     called with that subset, those months, the same seed and sizes. Runs
     with another lag window than the reference's run the cross-correlation
@@ -1081,6 +1083,7 @@ def multiverse(
                     start=start,
                     end=end,
                     influence=False,
+                    n_power=0,
                     cache=cache,
                 )
         except CftfError as exc:

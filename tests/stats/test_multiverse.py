@@ -68,6 +68,7 @@ def test_reference_rows_equal_the_battery_run_directly(mv, case):
         n_null=N_NULL,
         seed=SEED,
         influence=False,
+        n_power=0,
     )
     for finding, p_column in (("count_model", "p_value"), ("ccf", "p_adjusted")):
         direct = battery[finding].rows.set_index("indicator")
@@ -86,7 +87,7 @@ def test_reference_rows_equal_the_battery_run_directly(mv, case):
 def test_influence_check_leaves_the_estimate_alone(mv, case):
     """The battery with influence on (the report's) gives the reference its estimate."""
     battery = run_battery(
-        case=case, steps=["count_model"], n_draws=N_DRAWS, n_null=N_NULL, seed=SEED
+        case=case, steps=["count_model"], n_draws=N_DRAWS, n_null=N_NULL, seed=SEED, n_power=0
     )
     direct = battery["count_model"].rows.set_index("indicator")
     ours = rows_of(mv.table, "S001", "count_model")
@@ -115,7 +116,7 @@ def test_subsets_count_exactly_their_reports(mv, case):
 
 def test_a_subset_row_equals_the_battery_on_that_subset(mv, case):
     """A subset is counted on the whole collection's months, zeros where it found nothing."""
-    full = run_battery(case=case, steps=["count_model"], n_draws=2)
+    full = run_battery(case=case, steps=["count_model"], n_draws=2, n_power=0)
     months = full.panel["month"]
     uniform = report_subset(case.reports, "uniform", uniform=case.collection_uniform)
     battery = run_battery(
@@ -127,6 +128,7 @@ def test_a_subset_row_equals_the_battery_on_that_subset(mv, case):
         n_null=N_NULL,
         seed=SEED,
         influence=False,
+        n_power=0,
         start=months.min(),
         end=months.max(),
     )
@@ -323,6 +325,7 @@ def test_article_counts_with_a_coverage_table(case, rng):
         n_null=0,
         seed=SEED,
         influence=False,
+        n_power=0,
     )
     ours = articles[articles["finding"] == "count_model"].set_index("indicator")
     theirs = direct["count_model"].rows.set_index("indicator")
