@@ -129,6 +129,15 @@ CountsOpt = Annotated[
     ),
 ]
 
+MultiverseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--multiverse/--no-multiverse",
+        help="Also run the findings under every defensible combination of analysis choices "
+        "(multiverse*.csv, the specification curve; about 15 s on the bundled case).",
+    ),
+]
+
 
 def _fail(exc: Exception, debug: bool) -> None:
     if debug:
@@ -155,6 +164,7 @@ def report(
     seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 20160418,
     coverage: CoverageOpt = None,
     counts: CountsOpt = "n_reports",
+    multiverse: MultiverseOpt = True,
     debug: DebugOpt = False,
 ) -> None:
     """Build data/processed/ (tidy tables, panel, results.csv) and figures/ from raw data."""
@@ -171,6 +181,7 @@ def report(
             seed=seed,
             coverage=coverage,
             counts=counts,
+            multiverse=multiverse,
             progress=_progress(),
         )
     except CftfError as exc:

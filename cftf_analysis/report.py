@@ -234,6 +234,7 @@ def run_report(
     figures: bool = True,
     coverage: str | os.PathLike[str] | pd.DataFrame | None = None,
     counts: str = "n_reports",
+    multiverse: bool = True,
     progress: Progress | None = None,
 ) -> ReportOutputs:
     """Run the whole report.
@@ -264,16 +265,30 @@ def run_report(
     counts
         The reporting series to test: ``"n_reports"`` or
         ``"n_articles_defection"``.
+    multiverse
+        Also run the findings under every defensible combination of analysis
+        choices (:func:`~cftf_analysis.stats.multiverse.multiverse`, at its
+        default size, with ``seed``): ``multiverse.csv``,
+        ``multiverse_shares.csv``, ``multiverse_specs.csv`` and
+        ``multiverse_skipped.csv`` in ``data/processed``, the specification
+        curve figure and a section of ``summary.md``.
     progress
         Called with a short message before each step.
     """
     from cftf_analysis.stats.battery import run_battery
+    from cftf_analysis.stats.draws import IndicatorCache
 
     say = progress or (lambda _msg: None)
     say("loading and checking raw data")
     the_case = resolve_case(case, reports=reports, indicators=indicators, events=events)
     root = output_root(the_case, out_dir)
-    settings = {"case": the_case.id, "seed": seed, "n_draws": n_draws, "counts": counts}
+    settings = {
+        "case": the_case.id,
+        "seed": seed,
+        "n_draws": n_draws,
+        "counts": counts,
+        "multiverse": multiverse,
+    }
     out = ReportOutputs()
     with replace_outputs(
         root,
@@ -286,13 +301,18 @@ def run_report(
         if coverage is not None and not isinstance(coverage, pd.DataFrame):
             coverage = _read_coverage(coverage)
         say(f"running the association battery ({n_draws} joint draws of the data)")
+        # the multiverse reuses the battery's latent fits and null models
+        cache = IndicatorCache()
         battery = run_battery(
             case=the_case,
             n_draws=n_draws,
             seed=seed,
             counts=counts,
             coverage=coverage,
+            cache=cache,
         )
+        if multiverse:
+            battery = _with_multiverse(battery, coverage, counts, seed, cache, say)
         frames = _frames(the_case)
         # the panel the battery used (indicator series from their latent models, the
         # article counts when there is coverage), without its rescaled copies of the series
@@ -313,6 +333,18 @@ def run_report(
     out.summary = None if out.summary is None else staging.final(out.summary)
     out.manifest = root / config.OUTPUT_TREES[0] / MANIFEST_NAME
     return out
+
+
+def _with_multiverse(battery, coverage, counts: str, seed: int, cache, say: Progress):
+    """The battery with the multiverse of analysis choices attached (reference: its counts)."""
+    from cftf_analysis.stats.multiverse import DEFAULT_CHOICES
+    from cftf_analysis.stats.multiverse import multiverse as run_multiverse
+
+    choices = dict(DEFAULT_CHOICES)
+    choices["counts"] = (counts, *[c for c in DEFAULT_CHOICES["counts"] if c != counts])
+    say("running the findings under every defensible combination of analysis choices")
+    mv = run_multiverse(battery.case, coverage=coverage, choices=choices, seed=seed, cache=cache)
+    return replace(battery, multiverse=mv)
 
 
 def _inputs(case: Case, coverage: object) -> dict[str, object]:
@@ -366,6 +398,20 @@ def _write_results(battery: Battery, processed: Path, text: Mapping[str, Any]) -
         )
     write(battery.latent_observations, LATENT_FILE)
     write(battery.panel[_scaled_columns(battery)], _RESCALED_FILE)
+    multiverse = None
+    if battery.multiverse is not None:
+        mv = battery.multiverse
+        multiverse = {
+            "tables": {
+                name: write(getattr(mv, name), f"{stem}.csv")
+                for name, stem in _MULTIVERSE_FILES.items()
+            },
+            "choices": {k: list(v) for k, v in mv.choices.items()},
+            "n_draws": mv.n_draws,
+            "n_null": mv.n_null,
+            "seed": mv.seed,
+            "alpha": mv.alpha,
+        }
     options = dataclasses.asdict(battery.options)
     doc = {
         "format": RESULTS_FORMAT,
@@ -377,12 +423,21 @@ def _write_results(battery: Battery, processed: Path, text: Mapping[str, Any]) -
         "steps": steps,
         "files": files,
         "summary_md": dict(text),
+        "multiverse": multiverse,
     }
     path = processed / BATTERY_FILE
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return [*paths, path]
 
+
+#: MultiverseResult table -> its file in data/processed (without ``.csv``).
+_MULTIVERSE_FILES = {
+    "table": "multiverse",
+    "shares": "multiverse_shares",
+    "specs": "multiverse_specs",
+    "skipped": "multiverse_skipped",
+}
 
 #: Case fields that are tuples (JSON gives lists back).
 _CASE_TUPLES = ("aliases", "collection_uniform", "collection_leads", "major_events")
@@ -463,6 +518,60 @@ def _sources(case: Case) -> list[str]:
     return lines or ["Tables given as data frames."]
 
 
+def _multiverse_md(mv, labels: dict[str, str], options) -> list[str]:
+    """The summary's section on the multiverse: how often each finding holds, in words."""
+    if mv is None:
+        return []
+    shown = mv.shares[
+        ["finding", "indicator", "n_specs", "n_holds", "share_holds", "uniform_n_reports",
+         "uniform_estimate", "uniform_p_value", "uniform_same_conclusion"]
+    ]  # fmt: skip
+    lines = [
+        "## Across defensible analysis choices",
+        "",
+        f"Each finding under {mv.n_specs} specifications: every combination of the choices "
+        f"below that applies, each with {mv.n_draws} joint draws and {mv.n_null} simulated "
+        f"unrelated indicators (the results above: {options.n_draws} and {options.n_null}, "
+        "so the reference specification, the results' own choices, can differ from them a "
+        "little). A finding *holds* in a "
+        f"specification where it is significant at {mv.alpha:g} with the reference's sign; "
+        "the *uniform protocol* counts only the reports found by the uniform month-by-month "
+        "search.",
+        "",
+        *[f"- {sentence}" for sentence in mv.in_words(labels)],
+        "",
+        _markdown_table(shown),
+        "",
+        "Choices varied: "
+        + "; ".join(
+            f"{name} ({', '.join(str(v) for v in values)})"
+            for name, values in mv.choices.items()
+            if len(values) > 1
+        )
+        + ".",
+        "",
+    ]
+    if not mv.skipped.empty:
+        lines += ["Not varied:", ""]
+        for _, row in mv.skipped.iterrows():
+            where = f" ({row['indicator']})" if isinstance(row["indicator"], str) else ""
+            lines.append(f"- {row['choice']} = {row['value']}{where}: {row['reason']}")
+        lines.append("")
+    not_run = mv.specs[mv.specs["status"] != "ran"]
+    if len(not_run):
+        lines += [
+            f"{len(not_run)} of {mv.n_specs} specifications could not compute every finding "
+            "(`data/processed/multiverse_specs.csv`, column `reason`).",
+            "",
+        ]
+    lines += [
+        "Every row is in `data/processed/multiverse.csv`; the shares and the uniform-protocol "
+        "results in `multiverse_shares.csv`.",
+        "",
+    ]
+    return lines
+
+
 def _summary_text(case: Case) -> dict[str, Any]:
     """What ``summary.md`` says from the case (kept in the battery file for a redraw)."""
     origin = f"the case file `{shown_path(case.path)}`" if case.path is not None else "the inputs"
@@ -492,6 +601,7 @@ def _write_summary_md(battery: Battery, text: Mapping[str, Any], records, path: 
     # the table a reader scans; method and caveat stay in results.csv
     shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
     table = battery.summary[shown]
+    labels = {name: info.label for name, info in battery.series.items()}
     parts = [
         f"# cftf_analysis report: {text['name']}",
         "",
@@ -513,6 +623,7 @@ def _write_summary_md(battery: Battery, text: Mapping[str, Any], records, path: 
             )
         ],
         "",
+        *_multiverse_md(battery.multiverse, labels, battery.options),
         "## Caveats of the data",
         "",
         *[f"- {c}" for c in text["caveats"]],
@@ -639,6 +750,7 @@ def _battery_from(processed: Path, *, steps: bool = True) -> Battery:
             )
         case = _case_from_doc(doc["case"])
         latent = table(LATENT_FILE)
+        multiverse = _multiverse_from(doc.get("multiverse"), table)
     except (KeyError, TypeError, ValueError) as exc:
         raise DataValidationError(
             f"cannot read the report's results ({type(exc).__name__}: {exc}); run "
@@ -661,6 +773,23 @@ def _battery_from(processed: Path, *, steps: bool = True) -> Battery:
         case=case,
         finding_steps=tuple(finding_steps),
         latent_observations=latent,
+        multiverse=multiverse,
+    )
+
+
+def _multiverse_from(doc: Mapping[str, Any] | None, table: Callable[[str], pd.DataFrame]):
+    """The MultiverseResult a report wrote (its tables and settings), or None."""
+    if doc is None:
+        return None
+    from cftf_analysis.stats.multiverse import MultiverseResult
+
+    return MultiverseResult(
+        **{name: table(rel) for name, rel in doc["tables"].items()},
+        choices={k: tuple(v) for k, v in doc["choices"].items()},
+        n_draws=int(doc["n_draws"]),
+        n_null=int(doc["n_null"]),
+        seed=int(doc["seed"]),
+        alpha=float(doc["alpha"]),
     )
 
 

@@ -71,6 +71,52 @@ def test_report_writes_every_output(two_runs):
 
 
 @pytest.mark.slow
+def test_report_writes_the_multiverse_and_the_uniform_protocol_result(two_runs):
+    """The numbers the README quotes: each finding's share and its uniform-protocol result."""
+    from cftf_analysis.stats.multiverse import (
+        MULTIVERSE_COLUMNS,
+        SHARE_COLUMNS,
+        SKIPPED_COLUMNS,
+        SPEC_COLUMNS,
+    )
+
+    processed = two_runs[0] / "data" / "processed"
+    table = pd.read_csv(processed / "multiverse.csv")
+    shares = pd.read_csv(processed / "multiverse_shares.csv")
+    specs = pd.read_csv(processed / "multiverse_specs.csv")
+    skipped = pd.read_csv(processed / "multiverse_skipped.csv")
+    assert list(table.columns) == MULTIVERSE_COLUMNS and list(shares.columns) == SHARE_COLUMNS
+    assert list(specs.columns) == SPEC_COLUMNS and list(skipped.columns) == SKIPPED_COLUMNS
+    # the default size, on every choice that applies to the bundled case
+    assert len(specs) == 36 and (specs["status"] == "ran").all()
+    assert (table["n_draws"] == 100).all()
+    # one row per indicator finding; each with its share and its uniform-protocol result
+    assert sorted(zip(shares["finding"], shares["indicator"], strict=True)) == [
+        ("ccf", "revenue_total"), ("ccf", "territory"),
+        ("count_model", "revenue_total"), ("count_model", "territory"),
+    ]  # fmt: skip
+    uniform_columns = [c for c in SHARE_COLUMNS if "uniform" in c]
+    assert shares[["share_holds", *uniform_columns]].notna().all().all()
+    n_uniform = int((table["collection"] == "uniform").sum())
+    assert n_uniform == shares["n_specs_uniform"].sum() > 0
+    for row in shares.itertuples(index=False):
+        rows = table[(table["finding"] == row.finding) & (table["indicator"] == row.indicator)]
+        holds = rows["significant"] & (rows["sign"] == row.reference_sign)
+        assert row.share_holds == pytest.approx(holds.mean())
+        at = rows[rows["spec_id"] == row.uniform_spec].iloc[0]
+        assert at["collection"] == "uniform" and at["n_reports"] == row.uniform_n_reports
+        assert row.uniform_estimate == pytest.approx(at["estimate"])
+    # summary.md says them in words
+    summary = (two_runs[0] / "figures" / "summary.md").read_text()
+    assert "## Across defensible analysis choices" in summary
+    for row in shares.itertuples(index=False):
+        words = f"{row.n_holds} of {row.n_specs} specifications ({row.share_holds:.0%})"
+        assert words in summary
+        assert f"p = {row.uniform_p_value:.2g}" in summary
+    assert summary.count("reports of the uniform search protocol") == len(shares)
+
+
+@pytest.mark.slow
 def test_two_runs_are_byte_identical(two_runs):
     a, b = (digests(root) for root in two_runs)
     assert a.keys() == b.keys()
@@ -195,7 +241,8 @@ def test_a_registered_step_reaches_results_csv(tmp_path):
 
     register_step(ToyStep())
     try:
-        run_report(out_dir=tmp_path, n_draws=2, figures=False)
+        # without the multiverse (it would add a quarter of a minute)
+        run_report(out_dir=tmp_path, n_draws=2, figures=False, multiverse=False)
     finally:
         unregister_step("toy")
     processed = tmp_path / "data" / "processed"
@@ -204,6 +251,7 @@ def test_a_registered_step_reaches_results_csv(tmp_path):
     assert toy["indicator"].tolist() == ["revenue_total", "territory"]
     detail = pd.read_csv(processed / "results" / "toy.csv")
     assert detail["mean"].tolist() == pytest.approx(toy["estimate"].tolist())
+    assert not list(processed.glob("multiverse*"))
 
 
 @pytest.fixture

@@ -58,6 +58,10 @@ _LAZY: dict[str, str] = {
     "influence": "indicator_steps",
     "monte_carlo_p": "indicator_steps",
     "pool_f_tests": "pooling",
+    "IndicatorCache": "draws",
+    "MultiverseResult": "multiverse",
+    "multiverse": "multiverse",
+    "report_subset": "multiverse",
     "PowerDesign": "power",
     "detectable_effect": "power",
     "power_curve": "power",
@@ -107,6 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.stats.countmodel import CountModelResult, fit_count_model
     from cftf_analysis.stats.crosscorr import cross_correlation
     from cftf_analysis.stats.draws import (
+        IndicatorCache,
         JointDraws,
         NullPaths,
         draw_counts,
@@ -126,6 +131,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.stats.interrupted import event_effect
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
+    from cftf_analysis.stats.multiverse import MultiverseResult, multiverse, report_subset
     from cftf_analysis.stats.pooling import pool_f_tests
     from cftf_analysis.stats.power import (
         PowerDesign,

@@ -45,14 +45,20 @@ import numpy as np
 import pandas as pd
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.options import IndicatorModel, check_fraction, check_int, check_literal
+from cftf_analysis.options import (
+    DateBasis,
+    IndicatorModel,
+    check_fraction,
+    check_int,
+    check_literal,
+)
 from cftf_analysis.panel import SeriesInfo, default_series, describe_series, monthly_panel
 from cftf_analysis.stats.draws import (
+    IndicatorCache,
     JointDraws,
     NullPaths,
     joint_draws,
     leave_one_out_paths,
-    null_model,
     series_seed,
     with_drawn_series,
 )
@@ -67,6 +73,7 @@ from cftf_analysis.stats.findings import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.case import Case
+    from cftf_analysis.stats.multiverse import MultiverseResult
 
 __all__ = [
     "LATENT_OBSERVATION_COLUMNS",
@@ -104,6 +111,8 @@ class BatteryOptions:
     counts: str = "n_reports"
     indicator_model: IndicatorModel = "latent"
     n_null: int = 199
+    date: DateBasis = "published"
+    influence: bool = True
     n_power: int = 80
 
     def __post_init__(self) -> None:
@@ -118,6 +127,9 @@ class BatteryOptions:
         check_int(self.seed, "seed", minimum=0)
         check_fraction(self.alpha, "alpha")
         check_literal(self.indicator_model, IndicatorModel, "indicator_model")
+        check_literal(self.date, DateBasis, "date")
+        if not isinstance(self.influence, bool):
+            raise ArgumentError(f"influence must be True or False, got {self.influence!r}")
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,12 @@ class BatteryContext:
         The panel's indicator series (:class:`~cftf_analysis.panel.SeriesInfo`).
     reporting_caveat
         The note every finding about counts carries (the case's, or a generic one).
+    draws
+        The joint draws of the report counts and the indicator paths.
+    cache
+        The :class:`~cftf_analysis.stats.draws.IndicatorCache` shared with
+        other batteries on the same indicators, or None: :meth:`null_paths` and
+        :meth:`loo_paths` keep what they compute in it.
     """
 
     panel: pd.DataFrame
@@ -152,6 +170,7 @@ class BatteryContext:
         default_factory=dict, repr=False
     )
     null_cache: dict[tuple[str, int, int], Any] = field(default_factory=dict, repr=False)
+    cache: IndicatorCache | None = field(default=None, repr=False)
 
     def scale(self, indicator: str) -> Scale:
         """How series ``indicator`` is rescaled for rate ratios (from its canonical unit)."""
@@ -195,7 +214,9 @@ class BatteryContext:
         """
         key = (indicator, n)
         if key not in self.loo_cache:
-            self.loo_cache[key] = leave_one_out_paths(self.draws, indicator, n, self.options.seed)
+            self.loo_cache[key] = leave_one_out_paths(
+                self.draws, indicator, n, self.options.seed, cache=self.cache
+            )
         return self.loo_cache[key]
 
     def null_model(self, indicator: str) -> NullPaths | None:
@@ -206,7 +227,8 @@ class BatteryContext:
         if key not in self.null_cache:
             sd = self.draws.series.get(indicator) if self.draws is not None else None
             latent = None if sd is None else sd.latent
-            self.null_cache[key] = None if latent is None else null_model(latent)
+            cache = self.cache if self.cache is not None else IndicatorCache()
+            self.null_cache[key] = None if latent is None else cache.null_model(latent)
         return self.null_cache[key]
 
     def null_paths(self, indicator: str, n_sims: int, n_draws: int) -> np.ndarray | None:
@@ -229,11 +251,26 @@ class BatteryContext:
             else:
                 fit = sd.latent
                 pos = self.draws.months.get_indexer(fit.months)
-                deviations = np.log(sd.paths[:n_draws, pos]) - null.log_mean
-                rng = np.random.default_rng(series_seed(self.options.seed + 2, indicator))
-                sims = null.draw(deviations, n_sims, rng)
-                grid = np.full((n_sims, deviations.shape[0], len(self.draws.months)), np.nan)
-                grid[:, :, pos] = sims
+                inside = pos >= 0
+
+                def simulate() -> np.ndarray:
+                    # the battery's path draws, on the fit's months (see joint_draws)
+                    seed = series_seed(self.options.seed, indicator)
+                    paths = cache.path_draws(fit, self.draws.n_draws, seed)[:n_draws]
+                    deviations = np.log(paths) - null.log_mean
+                    rng = np.random.default_rng(series_seed(self.options.seed + 2, indicator))
+                    return null.draw(deviations, n_sims, rng)
+
+                cache = self.cache if self.cache is not None else IndicatorCache()
+                # on the fit's months: the same for every battery on this series, whatever
+                # its month grid (which reports are counted, by which date)
+                sims = cache.memo(
+                    ("null_paths", cache.token(fit), indicator, self.options.seed,
+                     n_sims, n_draws, self.draws.n_draws),
+                    simulate,
+                )  # fmt: skip
+                grid = np.full((n_sims, sims.shape[1], len(self.draws.months)), np.nan)
+                grid[:, :, pos[inside]] = sims[:, :, inside]
                 self.null_cache[key] = grid
         return self.null_cache[key]
 
@@ -400,6 +437,9 @@ class Battery:
     latent_observations: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=LATENT_OBSERVATION_COLUMNS), repr=False
     )
+    #: The multiverse of analysis choices run beside the battery on the same inputs
+    #: (:func:`~cftf_analysis.stats.multiverse.multiverse`; the report attaches it), or None.
+    multiverse: MultiverseResult | None = None
 
     def __getitem__(self, name: str) -> StepResult:
         try:
@@ -418,7 +458,12 @@ class Battery:
         return self.options.counts
 
     def has(self, name: str) -> bool:
-        """True when step ``name`` ran and produced a detailed table or a model."""
+        """True when step ``name`` ran and produced a detailed table or a model.
+
+        ``has("multiverse")`` is True when a multiverse is attached.
+        """
+        if name == "multiverse":
+            return self.multiverse is not None
         res = self.results.get(name)
         return res is not None and (not res.table.empty or bool(res.models))
 
@@ -441,6 +486,11 @@ def run_battery(
     counts: str = "n_reports",
     indicator_model: IndicatorModel = "latent",
     n_null: int = 199,
+    date: DateBasis = "published",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    influence: bool = True,
+    cache: IndicatorCache | None = None,
     n_power: int = 80,
 ) -> Battery:
     """Run the registered steps and keep every detailed result.
@@ -471,6 +521,8 @@ def run_battery(
         counts=counts,
         indicator_model=indicator_model,
         n_null=n_null,
+        date=date,
+        influence=influence,
         n_power=n_power,
     )
     available = registered_steps()
@@ -479,7 +531,9 @@ def run_battery(
     if unknown:
         raise ArgumentError(f"unknown step(s) {unknown}; registered: {', '.join(available)}")
     plan = {name: available[name] for name in chosen}
-    panel = monthly_panel(reports, indicators, coverage=coverage, series=spec)
+    panel = monthly_panel(
+        reports, indicators, coverage=coverage, series=spec, date=date, start=start, end=end
+    )
     missing = [p for p in options.pairs if p not in info]
     if missing:
         raise ArgumentError(
@@ -495,16 +549,20 @@ def run_battery(
             "'n_articles_defection'"
         )
     draws = None
+    # within one battery too: the null paths reuse the path draws
+    cache = cache if cache is not None else IndicatorCache()
     if any(s.per_indicator for s in plan.values()) and options.pairs:
         months = pd.DatetimeIndex(panel["month"])
         wanted = {p: spec[p] for p in options.pairs}
         draws = joint_draws(
             reports, indicators, wanted, months, n_draws=n_draws, seed=seed,
-            model=indicator_model,
+            model=indicator_model, date=date, cache=cache,
         )  # fmt: skip
         panel = with_drawn_series(panel, draws)
     note = the_case.reporting_caveat if the_case is not None else REPORTING_CAVEAT
-    ctx = BatteryContext(panel, reports, indicators, events, coverage, options, info, note, draws)
+    ctx = BatteryContext(
+        panel, reports, indicators, events, coverage, options, info, note, draws, cache=cache
+    )
     parts: dict[str, list[StepResult]] = {name: [] for name in plan}
     errors: list[str] = []
     records: list[dict[str, Any]] = []
@@ -646,6 +704,11 @@ def association_summary(
     counts: str = "n_reports",
     indicator_model: IndicatorModel = "latent",
     n_null: int = 199,
+    date: DateBasis = "published",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    influence: bool = True,
+    cache: IndicatorCache | None = None,
     n_power: int = 80,
 ) -> pd.DataFrame:
     """The standard battery for "does financial decline precede defection reporting?".
@@ -711,6 +774,26 @@ def association_summary(
         the calibration (``validation/calibrate_battery.py``) found
         anti-conservative on a sparse design. With an interpolation model the
         p-values are always Rubin's.
+    date
+        Count reports by their ``"published"`` date (default) or by their
+        ``"defection"`` date (reports without one are not counted, with a
+        warning); the panel and the joint draws both use it.
+    start, end
+        First and last month of the panel; default: the months the reports
+        cover (on the ``date`` basis). Given the whole collection's first and
+        last month, a subset of the reports is counted on the same months:
+        where the subset found nothing the count is zero, not missing.
+    influence
+        Recompute each indicator finding without each observation in turn and
+        name the most influential one (columns ``influential``,
+        ``estimate_without``, ``p_without``). False leaves those columns
+        empty and saves most of the time of a battery whose indicator side is
+        cached (the multiverse does).
+    cache
+        An :class:`~cftf_analysis.stats.draws.IndicatorCache` shared by
+        batteries on the same indicators: the latent fits, path draws, null
+        paths and leave-one-out refits, which do not depend on the reports,
+        are computed once (the results are the same as without it).
     n_power
         Simulated datasets per planted effect for the power of the count model
         and the cross-correlation (latent model only;
@@ -757,5 +840,10 @@ def association_summary(
         counts=counts,
         indicator_model=indicator_model,
         n_null=n_null,
+        date=date,
+        start=start,
+        end=end,
+        influence=influence,
+        cache=cache,
         n_power=n_power,
     ).summary
