@@ -76,12 +76,20 @@ class FigureSpec:
 
     ``build(battery)`` returns the Figure and its caption; the figure is drawn
     only when every step in ``requires`` ran and produced a table or a model.
+    ``quarterly_title`` replaces ``title`` when the battery ran on quarters.
     """
 
     name: str
     title: str
     build: Callable[[Battery], tuple[Figure, str]]
     requires: tuple[str, ...] = ()
+    quarterly_title: str | None = None
+
+    def title_for(self, battery: Battery) -> str:
+        """The figure's title for ``battery`` (its analysis period)."""
+        if battery.options.freq == "QS" and self.quarterly_title:
+            return self.quarterly_title
+        return self.title
 
 
 def _peak_rows(battery: Battery) -> pd.DataFrame:
@@ -367,13 +375,18 @@ def p_text(p: float) -> str:
 
 
 def _change_points(battery: Battery) -> tuple[Figure, str]:
-    cp = battery["change_points"].models["change_points"]
+    result = battery["change_points"]
+    cp = result.models["change_points"]
+    freq = battery.options.freq
+    per = "quarter" if freq == "QS" else "month"
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
-    series = battery.panel.set_index("month")[battery.counts].dropna()
-    ylabel = {"n_reports": "Defection reports per month"}.get(
-        battery.counts, "Articles reporting defection per month"
+    series = result.models.get("counts")
+    if series is None:
+        series = battery.panel.set_index("month")[battery.counts].dropna()
+    ylabel = {"n_reports": f"Defection reports per {per}"}.get(
+        battery.counts, f"Articles reporting defection per {per}"
     )
-    plot_change_points(series, cp.segments, test=cp.test, ylabel=ylabel, ax=ax)
+    plot_change_points(series, cp.segments, test=cp.test, ylabel=ylabel, ax=ax, freq=freq)
     add_source(fig, SOURCE_REPORTS)
     seg = cp.segments.sort_values("segment")
     edges = edge_breaks(seg)
@@ -381,14 +394,15 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     own = cp.breaks_table.set_index("break")["p_adjusted"]
 
     def named(s: pd.Timestamp) -> str:
-        return f"{s:%b %Y} ({p_text(own.loc[s])})" if s in own.index else f"{s:%b %Y}"
+        when = str(s.to_period("Q")) if freq == "QS" else f"{s:%b %Y}"
+        return f"{when} ({p_text(own.loc[s])})" if s in own.index else when
 
     inner = _and([named(s) for s, e in zip(starts, edges, strict=True) if not e])
     outer = _and([named(s) for s, e in zip(starts, edges, strict=True) if e])
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
     p = float(cp.test["p_value"].iloc[0])
     text = (
-        "Optimal Poisson segmentation of monthly reports (permutation p = "
+        f"Optimal Poisson segmentation of {per}ly reports (permutation p = "
         f"{p:.3f} for the whole segmentation against none; each break's own p-value, "
         "Holm-adjusted across the breaks, in brackets): "
     )
@@ -399,7 +413,7 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
             "every interior segment's, where the collection starts or thins out rather than, "
             "necessarily, where reporting changed"
         )
-    return fig, f"{text}; segment means {means} reports a month."
+    return fig, f"{text}; segment means {means} reports a {per}."
 
 
 def _pooled_tidy(battery: Battery) -> pd.DataFrame:
@@ -524,6 +538,7 @@ FIGURES: dict[str, FigureSpec] = {
             "Change points in monthly reports",
             _change_points,
             ("change_points",),
+            "Change points in quarterly reports",
         ),
         FigureSpec("rate_ratios", "Count-model rate ratios", _rate_ratios, ("count_model",)),
         FigureSpec(
@@ -574,5 +589,7 @@ def render_figures(
             fig, caption = spec.build(battery)
             paths = save_figure(fig, folder / name)
         plt.close(fig)
-        records.append(FigureRecord(name=name, title=spec.title, caption=caption, paths=paths))
+        records.append(
+            FigureRecord(name=name, title=spec.title_for(battery), caption=caption, paths=paths)
+        )
     return records
