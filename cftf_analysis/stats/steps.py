@@ -41,6 +41,7 @@ from cftf_analysis.stats.support import (
     count_support,
     indicator_support,
     period_label,
+    residual_df_support,
     support_row,
 )
 
@@ -275,6 +276,13 @@ class EventEffectStep:
                 self.name, pd.concat([before, after]), freq=freq,
                 where=f"in the window around {when}", event=ids,
             )  # fmt: skip
+            # level, trend, level change and slope change
+            rows.append(
+                residual_df_support(
+                    self.name, len(before) + len(after), 4, freq=freq,
+                    where=f"in the window around {when}", event=ids,
+                )
+            )  # fmt: skip
         return rows
 
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
@@ -408,7 +416,9 @@ class CompetingEventStep:
         starts = plan["starts"]
         first, last = min(starts.values()), max(starts.values())
 
-        def side_rows(analysis: str, event: str, until: pd.Timestamp) -> list[dict[str, Any]]:
+        def side_rows(
+            analysis: str, event: str, until: pd.Timestamp, n_steps: int
+        ) -> list[dict[str, Any]]:
             out = []
             before, after = int((index < first).sum()), int((index >= until).sum())
             for check, n, where in (
@@ -423,9 +433,11 @@ class CompetingEventStep:
                         event=event, freq=freq,
                     )
                 )  # fmt: skip
-            return out + count_support(analysis, series, freq=freq, event=event)
+            # level, trend and a level change per step
+            df = residual_df_support(analysis, len(series), 2 + n_steps, freq=freq, event=event)
+            return [*out, *count_support(analysis, series, freq=freq, event=event), df]
 
-        rows = side_rows(self.name, plan["label"], last)
+        rows = side_rows(self.name, plan["label"], last, len(starts))
         ordered = sorted(starts.items(), key=lambda kv: kv[1])
         for (term_a, a), (term_b, b) in itertools.pairwise(ordered):
             between = series[(index >= a) & (index < b)]
@@ -443,7 +455,7 @@ class CompetingEventStep:
                 )
             )  # fmt: skip
         if len(starts) > 1:
-            rows += side_rows(self.combined, plan["together"], first)
+            rows += side_rows(self.combined, plan["together"], first, 1)
         return rows
 
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import cftf_analysis as cftf
 from cftf_analysis.errors import ArgumentError, DataValidationError
@@ -17,6 +18,7 @@ from cftf_analysis.stats.support import (
     MIN_DECLINE,
     MIN_INDICATOR_OBSERVATIONS,
     MIN_MEAN_COUNT,
+    MIN_RESIDUAL_DF,
     SUPPORT_COLUMNS,
     support_sentences,
     unsupported,
@@ -86,9 +88,7 @@ def test_the_first_case_supports_every_analysis():
 
 def test_too_few_observations_after_restatements_are_merged(table, raw):
     ind = raw["indicators"]
-    mine = ind[
-        (ind["indicator"] == "revenue_total") & ind["source_org"].str.startswith("Hiraal")
-    ]
+    mine = ind[(ind["indicator"] == "revenue_total") & ind["source_org"].str.startswith("Hiraal")]
     two_sided = mine[~mine["qualifier"].isin(["at_least", "at_most"])]
     assert len(two_sided) == 2 < MIN_INDICATOR_OBSERVATIONS  # B001, B003 (B002: "at least")
     for analysis in ("ccf", "granger", "count_model", "motive_trends"):
@@ -144,6 +144,24 @@ def test_too_few_periods_after_an_event(table, case):
     assert after == 1 and not row["supported"] and row["value"] == after
 
 
+def test_too_few_residual_degrees_of_freedom_around_an_event(table, case):
+    quarters = quarterly_reports(case.reports)
+    at = pd.Period("2022Q4")  # V019-V021: 4 quarters each side, all inside the series
+    window = quarters[at - 4 : at + 3]
+    # the event effect's design: level, trend, level change, slope change (statsmodels
+    # would fit the same 4 columns; see test_level_changes.py)
+    df = len(window) - 4
+    row = rows(table, "event_effects", "residual_df", event="V019, V020, V021").iloc[0]
+    assert len(window) == 8 and row["value"] == df == 4 and not row["supported"]
+    # why 12: the normal-reference test with a scale estimated on df degrees of freedom
+    # rejects a true null with probability P(|t_df| > 1.96) (scipy.stats.t.sf)
+    size = {d: 2 * stats.t.sf(1.959964, d) for d in (df, MIN_RESIDUAL_DF - 1, MIN_RESIDUAL_DF)}
+    assert size[df] > 0.12 and size[MIN_RESIDUAL_DF] <= 0.075 < size[MIN_RESIDUAL_DF - 1]
+    # the first case's monthly windows (20-24 months) pass
+    first = cftf.data_support(case="islamic-state", steps=["event_effects"])
+    assert first[first["check"] == "residual_df"]["value"].min() >= 16
+
+
 def test_an_event_outside_the_reporting_series(table, case):
     first = pd.Period(case.reports["published_start"].min(), "Q")
     event = pd.Period(case.events.set_index("event_id").loc["V006", "date_start"], "Q")
@@ -190,13 +208,16 @@ def test_nothing_is_silently_dropped(battery):
     # the indicator analyses: unsupported, not run, not drawn, not an error
     assert battery["ccf"].rows.empty and battery.draws is None
     assert not any("revenue" in e for e in battery.errors)
-    # the events: exactly the supported event periods were tested
+    # the events: no quarterly window around one event can carry its own time series, so none
+    # is tested, and each is listed
     keys = support.groupby("event")["supported"].all()
-    tested = battery["event_effects"].table["event_id"].tolist()
-    assert tested == [e for e in keys.index if keys[e]]
-    assert sorted(keys.index[~keys]) == ["V006", "V016", "V017", "V030"]
+    assert not keys.any() and len(keys) == 8
+    assert battery["event_effects"].table.empty and battery["event_effects"].rows.empty
+    assert not any("event" in e for e in battery.errors)
     failed = unsupported(support)
-    assert set(failed["check"]) >= {"observations", "decline", "mean_count", "periods_after"}
+    assert set(failed["check"]) >= {
+        "observations", "decline", "mean_count", "periods_after", "residual_df"
+    }  # fmt: skip
 
 
 def test_sentences_name_the_analysis_reason_and_number(table):
