@@ -10,6 +10,7 @@ an input; and every step is seeded, so two runs give byte-identical files.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -395,6 +396,110 @@ def _support_section(battery) -> list[str]:
     ]
 
 
+def _events_section(battery) -> list[str]:
+    """The case's question of its dated events: the level change, its MDE, the competing events.
+
+    Read from the ``competing_event`` step's table and checks; nothing when it did not run.
+    """
+    from cftf_analysis.stats.glm import PERIOD_WORDS
+    from cftf_analysis.stats.its_power import MAX_MDE_RATIO
+    from cftf_analysis.stats.support import period_label
+
+    result = battery.results.get("competing_event")
+    if result is None or result.table.empty:
+        return []
+    opts, table, freq = battery.options, result.table, battery.options.freq
+    words = PERIOD_WORDS[freq][1]
+    kinds = battery.events.set_index("event_id")["category"].astype(str)
+
+    def named(ids) -> str:
+        kind = " / ".join(dict.fromkeys(kinds[list(ids)]))
+        return f"{kind} event{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
+
+    def estimate(row) -> str:
+        return (
+            f"rate ratio {row['ratio']:.2f} (95% CI {row['ratio_low']:.2f}-"
+            f"{row['ratio_high']:.2f}), p = {row['p_value']:.2f}"
+        )
+
+    power = f"{table['power'].iloc[0]:.0%} power at alpha {opts.alpha:g}"
+
+    def detectable(row) -> str:
+        if math.isinf(float(row["mde"])):
+            return f"detects no rise up to a rate ratio of {MAX_MDE_RATIO:g} with {power}"
+        return f"detects a rise from a rate ratio of {row['mde']:.2f} on with {power}"
+
+    lines = [
+        "## Before and after the dated events",
+        "",
+        f"The question asked of the events: did reporting change level from the "
+        f"{PERIOD_WORDS[freq][0]} of the first of the {named(opts.interruption)}, with the "
+        f"{named(opts.competing)} as a competing explanation? Segmented quasi-Poisson models "
+        f"with a linear pre-trend over the whole series, on {words} "
+        "(`data/processed/results/competing_event.csv`).",
+        "",
+    ]
+    separate = table[table["model"] == "separate"]
+    fitted = separate[separate["supported"].astype(bool)]
+    for _, row in fitted.iterrows():
+        ids = row["event_id"].split(", ")
+        lines.append(
+            f"- {named(ids)} ({period_label(row['event_date'], freq)}), each event with a "
+            f"level change of its own: {estimate(row)}; the test {detectable(row)}."
+        )
+    support = battery.support
+    apart = support[
+        (support["analysis"] == "competing_event")
+        & (support["check"] == "periods_between")
+        & ~support["supported"]
+    ]
+    for reason in apart["reason"]:
+        lines.append(f"- Each event with a level change of its own: not run, because {reason}.")
+    for _, row in separate[~separate["supported"].astype(bool)].iterrows():
+        lines.append(
+            f"- On these {words}, a test of the {named(row['event_id'].split(', '))} with a "
+            f"level change of each event {detectable(row)}."
+        )
+    together = table[table["model"] == "together"]
+    for _, row in together.iterrows():
+        first = period_label(row["event_date"], freq)
+        found = "a change" if row["p_value"] < opts.alpha else "no change"
+        smaller = (
+            " The estimate is below that: a real change of its size would probably go unseen."
+            if row["ratio"] < row["mde"]
+            else ""
+        )
+        lines += [
+            f"- The events together, one level change from {first} (the first of them), over "
+            f"{int(row['n_obs'])} {words}: {estimate(row)}, so {found} at alpha {opts.alpha:g}. "
+            f"The test {detectable(row)} (its minimum detectable effect, from "
+            f"{int(row['n_sims'])} simulations of these {words} with the fitted trend and "
+            f"overdispersion).{smaller} Any change found here belongs to the interruption and "
+            "the competing events together; it cannot be attributed to either alone.",
+        ]
+    more = result.tables.get("competing_event_more_reports")
+    if more is not None and len(more) > 1:
+        more = more[more["reports_factor"] > 1]
+        lines.append(
+            "- With more reports (the same trend and overdispersion), the minimum detectable "
+            "effect of the events together would be "
+            + _and_text(
+                [
+                    f"{r['mde']:.2f} with {r['reports_factor']:g} times as many "
+                    f"({r['mean_per_period']:.1f} a {PERIOD_WORDS[freq][0]})"
+                    for _, r in more.iterrows()
+                ]
+            )
+            + " (`data/processed/results/competing_event_more_reports.csv`)."
+        )
+    return [*lines, ""]
+
+
+def _and_text(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def _write_summary_md(battery, records, path: Path) -> Path:
     from cftf_analysis.stats.findings import FINDING_COLUMNS
 
@@ -417,6 +522,7 @@ def _write_summary_md(battery, records, path: Path) -> Path:
         "",
         "Caveats per finding are in `data/processed/results.csv` (column `caveat`).",
         "",
+        *_events_section(battery),
         *_support_section(battery),
         "## Caveats of the data",
         "",

@@ -76,7 +76,8 @@ class FigureSpec:
 
     ``build(battery)`` returns the Figure and its caption; the figure is drawn
     only when every step in ``requires`` ran and produced a table or a model.
-    ``quarterly_title`` replaces ``title`` when the battery ran on quarters.
+    ``quarterly_title`` replaces ``title`` when the battery ran on quarters;
+    ``titled(battery)``, when given, names what the battery holds (its series).
     """
 
     name: str
@@ -84,9 +85,12 @@ class FigureSpec:
     build: Callable[[Battery], tuple[Figure, str]]
     requires: tuple[str, ...] = ()
     quarterly_title: str | None = None
+    titled: Callable[[Battery], str] | None = None
 
     def title_for(self, battery: Battery) -> str:
-        """The figure's title for ``battery`` (its analysis period)."""
+        """The figure's title for ``battery`` (its series and analysis period)."""
+        if self.titled is not None:
+            return self.titled(battery)
         if battery.options.freq == "QS" and self.quarterly_title:
             return self.quarterly_title
         return self.title
@@ -142,6 +146,21 @@ def _points(n_reported: int, n_derived: int) -> str:
     return text
 
 
+def _timeline_title(battery: Battery) -> str:
+    """``Timeline: reports, revenue, territory and events`` with the battery's own series."""
+    names = [info.label.lower() for info in battery.series.values()]
+    return "Timeline: " + _and(["reports", *names, "events"])
+
+
+def _too_few_figures(battery: Battery) -> set[str]:
+    """Series with too few figures to be a series (their ``observations`` check failed)."""
+    support = battery.support
+    if support.empty:
+        return set()
+    failed = support[(support["check"] == "observations") & ~support["supported"]]
+    return set(failed["indicator"].dropna())
+
+
 def _and(items: list[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
@@ -191,6 +210,7 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
     major = battery.case.major_events if battery.case is not None else ()
     known = [e for e in major if events is not None and e in set(events["event_id"])]
     fits = {name: fit for name in battery.series if (fit := _latent(battery, name)) is not None}
+    too_few = _too_few_figures(battery)
     fig = timeline_figure(
         panel,
         reports=battery.reports,
@@ -200,6 +220,7 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
         observations={name: fit.observations for name, fit in fits.items()},
         band_level={name: fit.conf_level for name, fit in fits.items()},
         source=_source_all(battery),
+        unjoined=[name for name in battery.series if name in too_few and name not in fits],
     )
     peak = panel.loc[panel["n_reports"].idxmax()]
     text = (
@@ -249,6 +270,14 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
             )
             continue
         obs = panel[panel[f"{name}_observed"]]
+        if name in too_few and len(obs):
+            values = _and([f"{v / scale:.0f}" for v in obs[name]])
+            months = _and([f"{m:%b %Y}" for m in obs["month"]])
+            parts.append(
+                f"{who}{info.label.lower()}: {_points(len(obs), 0)} ({values} {unit}; "
+                f"{months}), too few for a series, so drawn as points and not joined"
+            )
+            continue
         if len(obs) >= 2:
             first, last = obs.iloc[0], obs.iloc[-1]
             n_derived = int(obs[f"{name}_derived"].fillna(False).sum())
@@ -350,16 +379,29 @@ def _motives(battery: Battery) -> tuple[Figure, str]:
     add_source(fig, SOURCE_REPORTS)
     share = reports.filter(like="motive_").mean()
     drawn = shares[(shares["motive"] == "financial") & (shares["n_reports"] >= min_reports)]
-    widest = drawn.loc[(drawn["ci_high"] - drawn["ci_low"]).idxmax()]
-    return fig, (
+    text = (
         "Quarterly share of reports citing each motive (drawn for quarters with at least "
         f"{min_reports} reports; the financial share, the one the question is about, on top "
         f"with its {CONF_LEVEL:.0%} Wilson interval); over all reports violence is cited in "
         f"{share['motive_violence']:.0%}, ideology in {share['motive_ideology']:.0%} and "
-        f"financial motives in {share['motive_financial']:.0%} (flags are lower bounds). With "
-        f"{drawn['n_reports'].min()}-{drawn['n_reports'].max()} reports a quarter the intervals "
-        f"are wide: {widest['n_citing']} of {widest['n_reports']} reports citing money is "
-        f"compatible with a share from {widest['ci_low']:.0%} to {widest['ci_high']:.0%}."
+        f"financial motives in {share['motive_financial']:.0%} (flags are lower bounds)."
+    )
+    if drawn.empty:
+        return fig, f"{text} No quarter has {min_reports} reports, so no share is drawn."
+    widest = drawn.loc[(drawn["ci_high"] - drawn["ci_low"]).idxmax()]
+    low, high = drawn["n_reports"].min(), drawn["n_reports"].max()
+    if len(drawn) == 1:
+        per = f"{low} reports in the one quarter drawn the interval is"
+    else:
+        per = (
+            f"{low}-{high} reports a quarter the intervals are"
+            if low < high
+            else (f"{low} reports a quarter the intervals are")
+        )
+    return fig, (
+        f"{text} With {per} wide: {widest['n_citing']} of {widest['n_reports']} reports "
+        f"citing money is compatible with a share from {widest['ci_low']:.0%} to "
+        f"{widest['ci_high']:.0%}."
     )
 
 
@@ -529,7 +571,12 @@ def _sensitivity(battery: Battery) -> tuple[Figure, str]:
 FIGURES: dict[str, FigureSpec] = {
     spec.name: spec
     for spec in (
-        FigureSpec("timeline", "Timeline: reports, revenue, territory and events", _timeline),
+        FigureSpec(
+            "timeline",
+            "Timeline: reports, revenue, territory and events",
+            _timeline,
+            titled=_timeline_title,
+        ),
         FigureSpec("cross_correlation", "Prewhitened cross-correlation by lag", _ccf, ("ccf",)),
         FigureSpec("lagged_scatter", "Reports against lagged indicators", _scatter, ("ccf",)),
         FigureSpec("motive_shares", "Motives cited over time", _motives),

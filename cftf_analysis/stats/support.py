@@ -296,16 +296,17 @@ def residual_df_support(
     >>> row["supported"], row["value"], row["threshold"]
     (False, 4.0, 12.0)
     >>> print(row["reason"])  # doctest: +NORMALIZE_WHITESPACE
-    8 quarters around 2022Q4 for 4 coefficients leave 4 residual degrees of freedom; the
-    test's quasi-Poisson scale needs at least 12
+    8 quarters around 2022Q4 for 4 coefficients leave 4 residual degrees of freedom; the test's
+    quasi-Poisson scale needs at least 12
     """
     words = PERIOD_WORDS[freq][1]
     df = n_obs - n_coefficients
     place = f" {where}" if where else ""
     return support_row(
         analysis, "residual_df", df >= MIN_RESIDUAL_DF, df, MIN_RESIDUAL_DF,
-        f"{n_obs} {words}{place} for {n_coefficients} coefficients leave {df} residual degrees "
-        f"of freedom; the test's quasi-Poisson scale needs at least {MIN_RESIDUAL_DF}",
+        f"{n_obs} {words}{place} for {n_coefficients} coefficients leave {df} residual "
+        f"degree{'s' if df != 1 else ''} of freedom; the test's quasi-Poisson scale needs at "
+        f"least {MIN_RESIDUAL_DF}",
         event=event, freq=freq,
     )  # fmt: skip
 
@@ -585,7 +586,7 @@ def data_support(
     --------
     >>> table = data_support(case="al-shabaab")
     >>> row = table.set_index(["analysis", "check"]).loc[("ccf", "mean_count")]
-    >>> bool(row["supported"]), round(float(row["value"]), 2), row["threshold"]
+    >>> bool(row["supported"]), round(float(row["value"]), 2), float(row["threshold"])
     (False, 0.33, 1.0)
     """
     from cftf_analysis.stats.battery import battery_context, registered_steps
