@@ -152,6 +152,38 @@ def _timeline_title(battery: Battery) -> str:
     return "Timeline: " + _and(["reports", *names, "events"])
 
 
+def _reported(battery: Battery, name: str) -> pd.DataFrame | None:
+    """The observations of series ``name`` as reported (None when they cannot be read)."""
+    from cftf_analysis.errors import CftfError
+    from cftf_analysis.observations import indicator_observations
+
+    info = battery.series[name]
+    try:
+        obs = indicator_observations(
+            battery.indicators, info.indicator, scope=info.scope, producer=info.producer
+        )
+    except CftfError:
+        return None
+    value = pd.to_numeric(obs["value"], errors="coerce")
+    centre = (
+        pd.to_numeric(obs["low"], errors="coerce") + pd.to_numeric(obs["high"], errors="coerce")
+    ) / 2
+    obs = obs.assign(value=value.fillna(centre))
+    return obs[obs["value"].notna()].reset_index(drop=True)
+
+
+def _period_text(obs: pd.Series) -> str:
+    """A period: ``2020`` (a year), ``Mar 2020``, ``Jan-Jun 2020``, ``Jul 2019-Mar 2020``."""
+    start, end = pd.Timestamp(obs["month_start"]), pd.Timestamp(obs["month_end"])
+    if start.year == end.year and start.month == 1 and end.month == 12:
+        return f"{start:%Y}"
+    if start == end:
+        return f"{start:%b %Y}"
+    if start.year == end.year:
+        return f"{start:%b}-{end:%b %Y}"
+    return f"{start:%b %Y}-{end:%b %Y}"
+
+
 def _too_few_figures(battery: Battery) -> set[str]:
     """Series with too few figures to be a series (their ``observations`` check failed)."""
     support = battery.support
@@ -211,13 +243,20 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
     known = [e for e in major if events is not None and e in set(events["event_id"])]
     fits = {name: fit for name in battery.series if (fit := _latent(battery, name)) is not None}
     too_few = _too_few_figures(battery)
+    # a series with too few figures is drawn as they were reported: no line, no model
+    sparse = {
+        name: obs
+        for name in battery.series
+        if name in too_few and name not in fits
+        if (obs := _reported(battery, name)) is not None
+    }
     fig = timeline_figure(
         panel,
         reports=battery.reports,
         events=events,
         event_ids=known,
         series=tuple(battery.series),
-        observations={name: fit.observations for name, fit in fits.items()},
+        observations={**{name: fit.observations for name, fit in fits.items()}, **sparse},
         band_level={name: fit.conf_level for name, fit in fits.items()},
         source=_source_all(battery),
         unjoined=[name for name in battery.series if name in too_few and name not in fits],
@@ -269,15 +308,20 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
                 + (f": {', '.join(kinds)})" if kinds else ")")
             )
             continue
-        obs = panel[panel[f"{name}_observed"]]
-        if name in too_few and len(obs):
-            values = _and([f"{v / scale:.0f}" for v in obs[name]])
-            months = _and([f"{m:%b %Y}" for m in obs["month"]])
+        if name in sparse:
+            reported = sparse[name]
+            two_sided = reported[reported["bound"] == "none"]
+            values = _and([f"{v / scale:.0f}" for v in two_sided["value"].astype(float)])
+            periods = _and([_period_text(r) for _, r in two_sided.iterrows()])
+            n_bounds = len(reported) - len(two_sided)
+            bounds = f" and {n_bounds} one-sided bound{'s' if n_bounds != 1 else ''}"
             parts.append(
-                f"{who}{info.label.lower()}: {_points(len(obs), 0)} ({values} {unit}; "
-                f"{months}), too few for a series, so drawn as points and not joined"
+                f"{who}{info.label.lower()}: {_points(len(two_sided), 0)} ({values} {unit}; "
+                f"{periods}){bounds if n_bounds else ''}, too few for a series, so drawn as "
+                "reported and not joined"
             )
             continue
+        obs = panel[panel[f"{name}_observed"]]
         if len(obs) >= 2:
             first, last = obs.iloc[0], obs.iloc[-1]
             n_derived = int(obs[f"{name}_derived"].fillna(False).sum())
