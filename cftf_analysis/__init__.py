@@ -105,6 +105,7 @@ _LAZY: dict[str, str] = {
     "cross_correlation_figure": "cftf_analysis.figures.crosscorr",
     "plot_lagged_scatter": "cftf_analysis.figures.scatter",
     "plot_motive_shares": "cftf_analysis.figures.motives",
+    "plot_power_curves": "cftf_analysis.figures.power",
     "plot_change_points": "cftf_analysis.figures.changepoints",
     "plot_rate_ratios": "cftf_analysis.figures.effects",
     "plot_sensitivity": "cftf_analysis.figures.sensitivity",
@@ -167,6 +168,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis.figures.crosscorr import cross_correlation_figure, plot_cross_correlation
     from cftf_analysis.figures.effects import plot_rate_ratios
     from cftf_analysis.figures.motives import plot_motive_shares
+    from cftf_analysis.figures.power import plot_power_curves
     from cftf_analysis.figures.scatter import plot_lagged_scatter
     from cftf_analysis.figures.sensitivity import plot_sensitivity, sensitivity_figure
     from cftf_analysis.figures.theme import report_theme, save_figure

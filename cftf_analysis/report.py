@@ -501,7 +501,7 @@ def _and_text(items: list[str]) -> str:
 
 
 def _write_summary_md(battery, records, path: Path) -> Path:
-    from cftf_analysis.stats.findings import FINDING_COLUMNS
+    from cftf_analysis.stats.findings import FINDING_COLUMNS, plain_reading
 
     case = battery.case
     # the table a reader scans; method and caveat stay in results.csv
@@ -520,7 +520,16 @@ def _write_summary_md(battery, records, path: Path) -> Path:
         "",
         _markdown_table(table),
         "",
-        "Caveats per finding are in `data/processed/results.csv` (column `caveat`).",
+        "## What each finding means",
+        "",
+        *[
+            line
+            for _, row in battery.summary.iterrows()
+            for line in (
+                f"- **{row['finding']}**: {plain_reading(row, battery.options.alpha)}",
+                f"  *Caveat:* {row['caveat']}.",
+            )
+        ],
         "",
         *_events_section(battery),
         *_support_section(battery),

@@ -226,7 +226,12 @@ def test_obstacle_5_the_example_report_names_nothing_of_the_bundled_case(example
     results = pd.read_csv(out / "data" / "processed" / "results.csv").set_index("finding")
     row = results.loc["reports per month: rate ratio per USD 10 million per month of revenue"]
     assert row["ci_low"] < 0.6 < row["ci_high"]
-    assert row["ci_high"] < 1 and row["p_value"] < 0.01
+    assert row["ci_high"] < 1
+    # the test judges the estimate against unrelated series observed the same way
+    # (six revenue figures): with so few figures even this effect is not reliably
+    # significant there (p between 0.05 and 0.2 across seeds), which the row says
+    assert "Monte Carlo" in row["method"]
+    assert "an unrelated series observed the same way gives" in row["caveat"]
 
 
 def test_the_default_report_is_the_bundled_case(tmp_path):

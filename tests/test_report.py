@@ -17,6 +17,7 @@ from cftf_analysis.cli import app
 from cftf_analysis.figures.catalog import FIGURES
 from cftf_analysis.outputs import verify_outputs
 from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
+from cftf_analysis.stats.findings import finding_row, plain_reading
 
 runner = CliRunner()
 
@@ -55,6 +56,11 @@ def test_report_writes_every_output(two_runs):
     summary = (root / "figures" / "summary.md").read_text()
     assert "## Results" in summary and "## Data sources" in summary
     assert summary.count("![") == len(FIGURES)
+    # every finding is read out in plain words, with its caveat
+    section = summary.split("## What each finding means")[1].split("\n## ")[0]
+    for _, row in results.iterrows():
+        assert f"- **{row['finding']}**: {plain_reading(row)}" in section
+        assert f"  *Caveat:* {row['caveat']}." in section
     # no temporary files are left behind, nor staging folders
     assert not [p for p in root.rglob("*.tmp")]
     assert [p.name for p in root.rglob(".cftf-*")] == [".cftf-outputs.lock"]
@@ -198,3 +204,41 @@ def test_a_registered_step_reaches_results_csv(tmp_path):
     assert toy["indicator"].tolist() == ["revenue_total", "territory"]
     detail = pd.read_csv(processed / "results" / "toy.csv")
     assert detail["mean"].tolist() == pytest.approx(toy["estimate"].tolist())
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("rate ratio", "a rate ratio of 0.5"),
+        ("correlation", "a correlation of 0.5"),
+        ("F", "an F statistic of 0.5"),
+        ("ratio of means", "a ratio of means of 0.5"),
+        ("odds ratio", "an odds ratio of 0.5"),
+    ],
+)
+def test_plain_reading_names_what_the_estimate_is(kind, words):
+    text = plain_reading(finding_row(finding="x", estimate=0.5, estimate_kind=kind))
+    assert text.startswith(words)
+
+
+def test_plain_reading_of_an_event_level_change():
+    row = finding_row(finding="finance event E1 (2020-01): level change in reports",
+                      estimate=2.0, estimate_kind="rate ratio")  # fmt: skip
+    assert plain_reading(row).startswith("a rate ratio of 2: after the event, monthly reports")
+
+
+def test_plain_reading_decides_on_the_adjusted_p_and_names_the_observation():
+    row = finding_row(
+        finding="x", estimate=0.5, estimate_kind="rate ratio", p_value=0.01,
+        p_adjusted=0.2, influential="row R7", p_without=0.01, mde=0.3,
+    )  # fmt: skip
+    text = plain_reading(row)
+    assert "p = 0.2: not distinguishable from chance" in text
+    assert "depends on row R7: without it p = 0.01" in text
+    assert "would detect 80% of the time is 0.3" in text
+    # the observation is named only when dropping it changes the conclusion
+    row["p_without"] = 0.5
+    assert "depends on" not in plain_reading(row)
+    row["p_adjusted"] = float("nan")
+    assert "p = 0.01: unlikely to arise by chance alone at the 0.05 level" in plain_reading(row)
+    assert "0.01: not" in plain_reading(row, alpha=0.001)

@@ -34,6 +34,7 @@ from cftf_analysis.figures.changepoints import plot_change_points
 from cftf_analysis.figures.crosscorr import cross_correlation_figure, plot_cross_correlation
 from cftf_analysis.figures.effects import plot_rate_ratios, term_label
 from cftf_analysis.figures.motives import MOTIVE_LABELS, plot_motive_shares
+from cftf_analysis.figures.power import plot_power_curves
 from cftf_analysis.figures.scatter import plot_lagged_scatter
 from cftf_analysis.figures.sensitivity import plot_sensitivity, sensitivity_figure
 from cftf_analysis.figures.theme import (
@@ -79,6 +80,7 @@ __all__ = [
     "plot_indicator",
     "plot_lagged_scatter",
     "plot_motive_shares",
+    "plot_power_curves",
     "plot_rate_ratios",
     "plot_report_counts",
     "plot_sensitivity",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -340,5 +341,40 @@ def save_figure(
             target = base.with_name(f"{base.name}.{fmt}")
             with atomic_path(target) as tmp:
                 fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+                if fmt == "svg":
+                    tmp.write_text(
+                        _stable_svg_ids(tmp.read_text(encoding="utf-8")), encoding="utf-8"
+                    )
             written.append(target)
     return written
+
+
+_SVG_ID = re.compile(r'id="([pm][0-9a-f]{10})"')
+
+
+def _stable_svg_ids(svg: str) -> str:
+    """``svg`` with matplotlib's hashed clip-path and marker ids renumbered in order of use.
+
+    Matplotlib names a clip path or a marker by a hash of its full-precision
+    coordinates, so layout noise far below what the file writes (six decimals)
+    changes the ids and hence the bytes. Renumbering them by first use (``p0``,
+    ``p1``, ... and ``m0``, ``m1``, ...) makes two figures that print the same
+    coordinates identical files.
+
+    Examples
+    --------
+    >>> _stable_svg_ids('<g clip-path="url(#p1a2b3c4d5e)"/><clipPath id="p1a2b3c4d5e">')
+    '<g clip-path="url(#p0)"/><clipPath id="p0">'
+    """
+    defined = set(_SVG_ID.findall(svg))
+    if not defined:
+        return svg
+    used = re.findall(r"#([pm][0-9a-f]{10})\b|id=\"([pm][0-9a-f]{10})\"", svg)
+    order: dict[str, str] = {}
+    counters = {"p": 0, "m": 0}
+    for a, b in used:
+        old = a or b
+        if old in defined and old not in order:
+            order[old] = f"{old[0]}{counters[old[0]]}"
+            counters[old[0]] += 1
+    return re.sub(r"\b[pm][0-9a-f]{10}\b", lambda m: order.get(m.group(0), m.group(0)), svg)

@@ -77,6 +77,10 @@ _LAZY: dict[str, str] = {
     "influence": "indicator_steps",
     "monte_carlo_p": "indicator_steps",
     "pool_f_tests": "pooling",
+    "PowerDesign": "power",
+    "detectable_effect": "power",
+    "power_curve": "power",
+    "simulate_power": "power",
 }
 
 __all__ = sorted(_LAZY)
@@ -149,6 +153,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
     from cftf_analysis.stats.pooling import pool_f_tests
+    from cftf_analysis.stats.power import (
+        PowerDesign,
+        detectable_effect,
+        power_curve,
+        simulate_power,
+    )
     from cftf_analysis.stats.sensitivity import SensitivityResult, sensitivity
     from cftf_analysis.stats.stationarity import stationarity_tests
     from cftf_analysis.stats.support import (

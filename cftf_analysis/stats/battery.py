@@ -57,6 +57,7 @@ from cftf_analysis.options import (
 from cftf_analysis.panel import SeriesInfo, default_series, describe_series, monthly_panel
 from cftf_analysis.stats.draws import (
     JointDraws,
+    NullPaths,
     joint_draws,
     leave_one_out_paths,
     null_model,
@@ -82,6 +83,7 @@ __all__ = [
     "Step",
     "StepResult",
     "association_summary",
+    "battery_adjusted",
     "battery_context",
     "load_default_steps",
     "register_step",
@@ -110,6 +112,7 @@ class BatteryOptions:
     freq: CaseFreq = "MS"
     interruption: tuple[str, ...] = ()
     competing: tuple[str, ...] = ()
+    n_power: int = 80
 
     def __post_init__(self) -> None:
         for name in ("pairs", "interruption", "competing"):
@@ -120,6 +123,7 @@ class BatteryOptions:
         check_int(self.count_lag, "count_lag", minimum=0)
         check_int(self.n_draws, "n_draws", minimum=1)
         check_int(self.n_null, "n_null", minimum=0)
+        check_int(self.n_power, "n_power", minimum=0)
         check_int(self.seed, "seed", minimum=0)
         check_fraction(self.alpha, "alpha")
         check_literal(self.indicator_model, IndicatorModel, "indicator_model")
@@ -169,9 +173,7 @@ class BatteryContext:
     loo_cache: dict[tuple[str, int], dict[str, np.ndarray]] = field(
         default_factory=dict, repr=False
     )
-    null_cache: dict[tuple[str, int, int], np.ndarray | None] = field(
-        default_factory=dict, repr=False
-    )
+    null_cache: dict[tuple[str, int, int], Any] = field(default_factory=dict, repr=False)
 
     def scale(self, indicator: str) -> Scale:
         """How series ``indicator`` is rescaled for rate ratios (from its canonical unit)."""
@@ -218,6 +220,17 @@ class BatteryContext:
             self.loo_cache[key] = leave_one_out_paths(self.draws, indicator, n, self.options.seed)
         return self.loo_cache[key]
 
+    def null_model(self, indicator: str) -> NullPaths | None:
+        """The linearised latent model of ``indicator`` that simulates it unrelated to the
+        reports (:func:`~cftf_analysis.stats.draws.null_model`), or None without a latent
+        model. Computed once per battery and series."""
+        key = (indicator, -1, -1)
+        if key not in self.null_cache:
+            sd = self.draws.series.get(indicator) if self.draws is not None else None
+            latent = None if sd is None else sd.latent
+            self.null_cache[key] = None if latent is None else null_model(latent)
+        return self.null_cache[key]
+
     def null_paths(self, indicator: str, n_sims: int, n_draws: int) -> np.ndarray | None:
         """Paths of ``indicator`` as if its figures were unrelated to the reports.
 
@@ -232,11 +245,11 @@ class BatteryContext:
         key = (indicator, n_sims, n_draws)
         if key not in self.null_cache:
             sd = self.draws.series[indicator] if self.draws is not None else None
-            if sd is None or sd.latent is None or n_sims == 0:
+            null = self.null_model(indicator)
+            if sd is None or null is None or n_sims == 0:
                 self.null_cache[key] = None
             else:
                 fit = sd.latent
-                null = null_model(fit)
                 pos = self.draws.months.get_indexer(fit.months)
                 deviations = np.log(sd.paths[:n_draws, pos]) - null.log_mean
                 rng = np.random.default_rng(series_seed(self.options.seed + 2, indicator))
@@ -396,7 +409,11 @@ class Battery:
     ``battery["ccf"]`` is the :class:`StepResult` of the step named ``"ccf"``;
     ``summary`` is the findings table; ``errors`` lists the tests that could not
     run (an :class:`~cftf_analysis.errors.AnalysisError`), which are left out
-    of the table, never filled with NaN.
+    of the table, never filled with NaN. ``draws`` holds the joint draws the
+    indicator findings were computed on, ``context`` the steps' shared
+    :class:`BatteryContext` (with its caches: leave-one-out paths, the Monte
+    Carlo null), for follow-up analyses such as
+    :func:`~cftf_analysis.stats.power.power_curve`.
     """
 
     panel: pd.DataFrame
@@ -415,6 +432,7 @@ class Battery:
     #: The checks of every step (:func:`~cftf_analysis.stats.support.data_support`): the
     #: analyses that failed one were not run and are listed by the report.
     support: pd.DataFrame = field(default_factory=pd.DataFrame)
+    context: BatteryContext | None = field(default=None, repr=False)
 
     def __getitem__(self, name: str) -> StepResult:
         try:
@@ -458,6 +476,7 @@ def battery_context(
     freq: CaseFreq | None = None,
     interruption: Sequence[str] | None = None,
     competing: Sequence[str] | None = None,
+    n_power: int = 80,
 ) -> BatteryContext:
     """What the battery's steps see, before any draw or check: the panel, data and options.
 
@@ -485,6 +504,7 @@ def battery_context(
         counts=counts,
         indicator_model=indicator_model,
         n_null=n_null,
+        n_power=n_power,
         freq=freq if freq is not None else (the_case.freq if own else "MS"),  # type: ignore[arg-type]
         interruption=tuple(interruption)
         if interruption is not None
@@ -555,6 +575,7 @@ def run_battery(
     freq: CaseFreq | None = None,
     interruption: Sequence[str] | None = None,
     competing: Sequence[str] | None = None,
+    n_power: int = 80,
 ) -> Battery:
     """Run the registered steps and keep every detailed result.
 
@@ -582,7 +603,7 @@ def run_battery(
         reports, indicators, case=case, events=events, coverage=coverage, series=series,
         pairs=pairs, max_lag=max_lag, count_lag=count_lag, n_draws=n_draws, seed=seed,
         alpha=alpha, counts=counts, indicator_model=indicator_model, n_null=n_null, freq=freq,
-        interruption=interruption, competing=competing,
+        interruption=interruption, competing=competing, n_power=n_power,
     )  # fmt: skip
     options = ctx.options
     available = registered_steps()
@@ -632,6 +653,7 @@ def run_battery(
         if not step.per_indicator and ctx.is_supported(step.name):
             attempt(step, None)
     summary = pd.DataFrame(records, columns=FINDING_COLUMNS)
+    summary["p_battery"] = battery_adjusted(summary)
     for col in ("lag", "n_obs", "n_observed_points"):
         summary[col] = summary[col].astype("Int64")
     return Battery(
@@ -649,7 +671,38 @@ def run_battery(
         case=ctx.case,
         draws=draws,
         support=support,
+        context=ctx,
     )
+
+
+#: The battery-wide adjustment: Benjamini-Yekutieli, a false discovery rate under any
+#: dependence between the findings (they share the same report counts).
+BATTERY_ADJUSTMENT = "fdr_by"
+
+
+def battery_adjusted(summary: pd.DataFrame) -> np.ndarray:
+    """``p_battery``: every finding of a battery adjusted together (Benjamini-Yekutieli).
+
+    Each finding enters with its family-adjusted p-value where it has one (a
+    cross-correlation's lag was chosen among the lags, a break among the breaks,
+    an event among the events), else with its p-value; findings without a p-value
+    stay NaN. Benjamini and Yekutieli (2001) control the false discovery rate
+    whatever the dependence between the tests, which matters here: every finding
+    uses the same monthly counts. Holm would control the chance of any false
+    finding, but with two dozen findings it leaves almost no power on data this
+    short; the false discovery rate is the usual target of an exploratory battery.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"p_value": [0.001, 0.04, 0.3, np.nan],
+    ...                       "p_adjusted": [np.nan, 0.02, np.nan, np.nan]})
+    >>> battery_adjusted(table).round(3).tolist()
+    [0.006, 0.055, 0.55, nan]
+    """
+    from cftf_analysis.stats.multiple import adjust_pvalues
+
+    p = summary["p_adjusted"].astype(float).fillna(summary["p_value"].astype(float))
+    return adjust_pvalues(p.to_numpy(), BATTERY_ADJUSTMENT)
 
 
 def _resolve_inputs(case, reports, indicators, events, series):
@@ -701,6 +754,7 @@ def association_summary(
     freq: CaseFreq | None = None,
     interruption: Sequence[str] | None = None,
     competing: Sequence[str] | None = None,
+    n_power: int = 80,
 ) -> pd.DataFrame:
     """The standard battery for "does financial decline precede defection reporting?".
 
@@ -777,6 +831,11 @@ def association_summary(
         each ``competing`` event. Default: the case file's ``[events]
         interruption`` and ``competing``; without them the step has nothing to
         test.
+    n_power
+        Simulated datasets per planted effect for the power of the count model
+        and the cross-correlation (latent model only;
+        :mod:`cftf_analysis.stats.power`): the ``mde`` column, the smallest
+        effect the data could have detected with 80% power. ``0`` skips it.
 
     Returns
     -------
@@ -824,4 +883,5 @@ def association_summary(
         freq=freq,
         interruption=interruption,
         competing=competing,
+        n_power=n_power,
     ).summary

@@ -248,6 +248,9 @@ def joint_draws(
 ) -> JointDraws:
     """Draw report counts and indicator paths together on a month grid.
 
+    A series that cannot be modelled (for example with too few observations)
+    is left out and listed in ``failed`` with the reason.
+
     Parameters
     ----------
     reports, indicators
@@ -268,9 +271,6 @@ def joint_draws(
     latent_options
         Passed to :func:`~cftf_analysis.stats.latent.latent_indicator`
         (``trend``, ``producer_error``, ...).
-
-    A series that cannot be modelled (for example with too few observations)
-    is left out and listed in ``failed`` with the reason.
 
     Examples
     --------
@@ -407,25 +407,61 @@ class NullPaths:
         spread = float(np.std(wander))
         return self.line + (self.amplitude / spread if spread > 0 else 0.0) * wander
 
+    @property
+    def design(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(C, kind, scale)``: ``C`` (observations x months) averages a log path over each
+        observation's months; ``kind`` is 0 for a two-sided figure, +1 for an upper bound,
+        -1 for a lower bound; ``scale`` multiplies the producer error ``e`` of a figure (a
+        range's log half-width over its normal quantile, per unit of producer error)."""
+        from scipy import stats
+
+        obs = self.observations
+        pos = {m: i for i, m in enumerate(pd.DatetimeIndex(self.months))}
+        c = np.zeros((len(obs), len(self.months)))
+        for j, (start, end) in enumerate(zip(obs["month_start"], obs["month_end"], strict=True)):
+            c[j, pos[start] : pos[end] + 1] = 1.0
+        c /= c.sum(axis=1, keepdims=True)
+        bound = obs["bound"].astype(str).to_numpy()
+        kind = np.where(bound == "upper", 1, np.where(bound == "lower", -1, 0))
+        low, high = obs["low"].astype(float).to_numpy(), obs["high"].astype(float).to_numpy()
+        ranged = (kind == 0) & np.isfinite(low) & np.isfinite(high)
+        z = stats.norm.ppf(0.5 + self.range_level / 2)
+        scale = np.ones(len(obs))
+        half = (np.log(high[ranged]) - np.log(low[ranged])) / 2
+        scale[ranged] = half / z / self.producer_error
+        return c, kind, scale
+
+    def log_figures(self, truth: np.ndarray, errors: np.ndarray) -> np.ndarray:
+        """Log figures simulated on true log paths: ``truth`` ``(..., n_months)``, producer
+        ``errors`` ``(..., n_observations)`` (as
+        :func:`~cftf_analysis.stats.latent.simulate_observations`: a two-sided figure is
+        the true average plus the error, a range keeps its width around a centre moved by
+        the error scaled to it, a bound is the true average plus or minus ``|e|``, so
+        every simulated bound is true)."""
+        c, kind, scale = self.design
+        average = truth @ c.T
+        shift = np.where(kind == 0, errors * scale, kind * np.abs(errors))
+        return average + shift
+
+    def observe(
+        self, truth: np.ndarray, deviations: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Paths the analysis would see if ``truth`` were the true log path.
+
+        ``truth`` is ``(n_months,)`` or ``(k, n_months)``; returns ``(n_draws, n_months)``
+        or ``(k, n_draws, n_months)``: figures simulated on it at the real observation
+        months (steps 2 and 3 above).
+        """
+        truth = np.asarray(truth, dtype=float)
+        errors = rng.normal(0.0, self.producer_error, (*truth.shape[:-1], len(self.log_values)))
+        shift = (self.log_figures(truth, errors) - self.log_values) @ self.jacobian.T
+        return np.exp(self.log_mean + shift[..., None, :] + deviations)
+
     def draw(self, deviations: np.ndarray, n_sims: int, rng: np.random.Generator) -> np.ndarray:
         """``(n_sims, n_draws, n_months)`` null paths; ``deviations`` are the fit's log draws
         minus its posterior mean, ``(n_draws, n_months)``."""
-        from cftf_analysis.stats.latent import simulate_observations
-
-        cols = [c for c in self.observations.columns if c not in ("log_value", "log_sd")]
-        out = np.empty((n_sims, *deviations.shape))
-        for b in range(n_sims):
-            sim = simulate_observations(
-                self.observations[cols],
-                self.truth(rng),
-                self.months,
-                producer_error=self.producer_error,
-                range_level=self.range_level,
-                rng=rng,
-            )
-            shift = self.jacobian @ (_log_values(sim) - self.log_values)
-            out[b] = np.exp(self.log_mean + shift + deviations)
-        return out
+        truths = np.array([self.truth(rng) for _ in range(n_sims)])
+        return self.observe(truths, deviations, rng)
 
 
 def _detrended(values: np.ndarray) -> np.ndarray:

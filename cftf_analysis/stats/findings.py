@@ -27,6 +27,7 @@ __all__ = [
     "finding_frame",
     "finding_row",
     "indicator_window",
+    "plain_reading",
     "scale_of",
 ]
 
@@ -160,3 +161,104 @@ def indicator_window(
     if exposure is not None:
         keep &= panel[exposure].notna() & (panel[exposure] > 0)
     return panel[keep].reset_index(drop=True)
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _p_words(p: float, alpha: float) -> str:
+    shown = "< 0.001" if p < 0.001 else f"= {p:.2g}"
+    if p < alpha:
+        return f"p {shown}: unlikely to arise by chance alone at the {alpha:g} level"
+    return (
+        f"p {shown}: not distinguishable from chance at the {alpha:g} level "
+        "(which is not evidence that there is no association)"
+    )
+
+
+#: What an estimate of each ``estimate_kind`` is, in plain words (``{e}`` is the estimate).
+_KIND_WORDS: dict[str, str] = {
+    "rate ratio": (
+        "a rate ratio of {e}: the monthly count is multiplied by {e} for each step named "
+        "in the finding (1 means no change, below 1 fewer, above 1 more)"
+    ),
+    "correlation": (
+        "a correlation of {e}: how closely the two monthly series move together after "
+        "each month's predictable part is removed (0 none, -1 or +1 in lockstep)"
+    ),
+    "F": (
+        "an F statistic of {e}: whether past months of one series help predict the other "
+        "(a lead in time, not proof of cause)"
+    ),
+    "ratio of means": (
+        "a ratio of means of {e}: the average monthly count after the break divided by the "
+        "average before"
+    ),
+    "odds ratio": (
+        "an odds ratio of {e}: the odds that a report cites the motive in the later period "
+        "divided by the odds in the earlier one"
+    ),
+    "number of breaks": "{e} break(s) in the level of the monthly count",
+}
+#: A rate ratio of an event's level change (an interrupted time series), in plain words.
+_EVENT_WORDS = (
+    "a rate ratio of {e}: after the event, monthly reports are {e} times what the trend "
+    "before it predicts (1 means no change)"
+)
+
+
+def plain_reading(row: Mapping[str, Any], alpha: float = 0.05) -> str:
+    """One finding (a row of :data:`FINDING_COLUMNS`) in words a policy reader understands.
+
+    Says what the estimate is (from ``estimate_kind``), its 95% interval, the
+    p-value that decides it (family-adjusted where there is one, otherwise the
+    raw p) and what it means at ``alpha``, the battery-wide p-value, the
+    observation the conclusion depends on (``influential`` with ``p_without``)
+    and, where the finding has one, its minimum detectable effect (``mde``).
+
+    Examples
+    --------
+    >>> row = finding_row(finding="toy", estimate=0.5, estimate_kind="rate ratio",
+    ...                   ci_low=0.3, ci_high=0.9, p_value=0.01, p_battery=0.04)
+    >>> text = plain_reading(row)
+    >>> text.startswith("a rate ratio of 0.5:"), "95% interval 0.3 to 0.9" in text
+    (True, True)
+    >>> "p = 0.01: unlikely to arise by chance" in text, text.endswith("report p = 0.04.")
+    (True, True)
+    """
+    parts: list[str] = []
+    est = row.get("estimate", np.nan)
+    kind = row.get("estimate_kind")
+    finding = str(row.get("finding", ""))
+    if kind == "rate ratio" and "level change" in finding and pd.notna(est):
+        parts.append(_EVENT_WORDS.format(e=_number(float(est))))
+    elif isinstance(kind, str) and kind in _KIND_WORDS and pd.notna(est):
+        parts.append(_KIND_WORDS[kind].format(e=_number(float(est))))
+    elif pd.notna(est):
+        parts.append(f"estimate {_number(float(est))}")
+    lo, hi = row.get("ci_low", np.nan), row.get("ci_high", np.nan)
+    if pd.notna(lo) and pd.notna(hi):
+        parts.append(f"95% interval {_number(float(lo))} to {_number(float(hi))}")
+    adjusted = row.get("p_adjusted", np.nan)
+    p = adjusted if pd.notna(adjusted) else row.get("p_value", np.nan)
+    if pd.notna(p):
+        parts.append(_p_words(float(p), alpha))
+    battery = row.get("p_battery", np.nan)
+    if pd.notna(battery):
+        parts.append(
+            f"across the whole report p {'< 0.001' if battery < 0.001 else f'= {battery:.2g}'}"
+        )
+    who, p_without = row.get("influential"), row.get("p_without", np.nan)
+    if isinstance(who, str) and who and pd.notna(p_without) and pd.notna(p):
+        if (p < alpha) != (p_without < alpha):
+            parts.append(f"the conclusion depends on {who}: without it p = {p_without:.2g}")
+    mde = row.get("mde", np.nan)
+    if pd.notna(mde) and kind in ("rate ratio", "correlation"):
+        what = "rate ratio" if kind == "rate ratio" else "correlation"
+        parts.append(
+            f"the smallest {what} these data would detect 80% of the time is {_number(float(mde))}"
+        )
+    if not parts:
+        return "no estimate."
+    return "; ".join(parts) + "."

@@ -91,6 +91,7 @@ __all__ = [
     "pooled_ccf",
     "pooled_count_model",
     "pooled_granger",
+    "replicated",
 ]
 
 #: Draws used for each leave-one-out refit of the influence check.
@@ -458,7 +459,7 @@ def _robust_sd(simulated: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(sims - np.median(sims))))
 
 
-def _replicated(window: DrawWindow, null: np.ndarray) -> DrawWindow:
+def replicated(window: DrawWindow, null: np.ndarray) -> DrawWindow:
     """A window whose rows are (simulation, path draw) pairs: ``B * D`` rows, counts repeated."""
     b, d = null.shape[0], null.shape[1]
     return DrawWindow(
@@ -593,7 +594,7 @@ def count_model_finding(
     res.update(null=None, null_centre=np.nan, null_sd=np.nan, null_estimate=np.nan)
     if null is None:
         return res
-    sims, null_b = count_statistics(_replicated(window, null), divisor, null.shape[0])
+    sims, null_b = count_statistics(replicated(window, null), divisor, null.shape[0])
     res.update(
         null_summary(float(at["estimate"] / at["std_error"]), sims),
         null=sims,
@@ -631,7 +632,7 @@ def ccf_finding(
     if null is not None:
         lags = table["lag"].to_numpy()
         order = int(table["ar_order"].iloc[0])
-        sims, null_r = ccf_statistics(_replicated(window, null), lags, order, null.shape[0])
+        sims, null_r = ccf_statistics(replicated(window, null), lags, order, null.shape[0])
         stat = table["statistic"].to_numpy()
         cal = pd.DataFrame([null_summary(stat[j], sims[:, j]) for j in range(lags.size)])
         table["p_value"] = cal["p_value"].to_numpy()
@@ -662,7 +663,7 @@ def granger_finding(
     res["null"] = None
     if null is not None:
         lag, diff = int(table["lag"].iloc[0]), int(table["differenced"].iloc[0])
-        big = _replicated(window, null)
+        big = replicated(window, null)
         nulls, p = [], []
         for i, reverse in enumerate((False, True)):
             sims = granger_statistics(big, lag, diff, null.shape[0], reverse=reverse)
@@ -759,6 +760,43 @@ def null_for(ctx: BatteryContext, indicator: str, window: DrawWindow) -> np.ndar
     return sims[:, :, _positions(ctx, indicator, window)]
 
 
+def _power(
+    ctx: BatteryContext, indicator: str, finding: str, step: str, **kwargs: Any
+) -> dict[str, Any]:
+    """The ``mde`` of a finding, its caveat sentence and its power curve table."""
+    from cftf_analysis.stats.power import MAX_MULTIPLIER, finding_power  # imports this module
+
+    out: dict[str, Any] = {"mde": np.nan, "notes": [], "tables": {}}
+    found = finding_power(ctx, indicator, finding, **kwargs)  # type: ignore[arg-type]
+    if found is None:
+        return out
+    curve, det = found
+    out["tables"] = {f"power_{finding}_{indicator}": curve}
+    below, above = det["mde_below"], det["mde_above"]
+    if finding == "count_model":
+        out["mde"] = below
+        if np.isfinite(below):
+            text = (f"power: a rate ratio of {below:.2f} or further below 1 {step} would be "
+                    f"found 80% of the time")  # fmt: skip
+            if np.isfinite(above):
+                text += f" (above 1: {above:.2f} or more)"
+            out["notes"] = [text]
+    else:
+        out["mde"] = det["estimate_below"]
+        if np.isfinite(below):
+            out["notes"] = [
+                f"power: a planted rate ratio of {below:.2f} {step} would be found 80% of the "
+                f"time (mean r there {det['estimate_below']:+.2f})"
+            ]
+    if not out["notes"]:
+        out["notes"] = [
+            "power: no planted rate ratio below 1 that keeps every month's expected reports "
+            f"within {MAX_MULTIPLIER:g} times their course would be found 80% of the time: "
+            "these data could not show an association of any plausible size"
+        ]
+    return out
+
+
 def _null_note(value: float, what: str, fmt: str) -> list[str]:
     if not np.isfinite(value):
         return []
@@ -814,6 +852,7 @@ class CountModelStep:
             return r["estimate"], monte_carlo_p(r["statistic"], res["null"])
 
         infl = influence(ctx, ind, window, headline, log_scale=True)
+        power = _power(ctx, ind, "count_model", f"per {scale.step}")
         n_points = ctx.n_points(ind)
         exposure = (
             "offset: log of articles covering the group"
@@ -842,12 +881,14 @@ class CountModelStep:
             influential=infl["influential"],
             estimate_without=infl["estimate_without"],
             p_without=infl["p_without"],
+            mde=power["mde"],
             caveat=ctx.caveat(
                 n_points,
                 [
                     *_observation_caveat(ctx, ind, n_points),
                     *_null_note(res["null_estimate"], "rate ratio", ".2f"),
                     *_influence_note(infl, opts.alpha),
+                    *power["notes"],
                     exposure,
                 ],
             ),
@@ -866,7 +907,7 @@ class CountModelStep:
         return StepResult(
             rows=finding_frame([row]),
             table=table,
-            tables={f"count_model_draws_{ind}": draws},
+            tables={f"count_model_draws_{ind}": draws, **power["tables"]},
         )
 
 
@@ -910,6 +951,14 @@ class CrossCorrelationStep:
             return float(at["estimate"]), one_sided_p(abs(u), top)
 
         infl = influence(ctx, ind, window, headline, log_scale=False)
+        power = _power(
+            ctx,
+            ind,
+            "ccf",
+            f"per {ctx.scale(ind).step}",
+            lags=lags,
+            ar_order=int(res["table"]["ar_order"].iloc[0]),
+        )
         n_points = ctx.n_points(ind)
         sign = (
             "r < 0: a falling indicator went with more reports"
@@ -938,6 +987,7 @@ class CrossCorrelationStep:
             influential=infl["influential"],
             estimate_without=infl["estimate_without"],
             p_without=infl["p_without"],
+            mde=power["mde"],
             caveat=ctx.caveat(
                 n_points,
                 [
@@ -946,10 +996,15 @@ class CrossCorrelationStep:
                     sign,
                     *_null_note(float(peak["null_estimate"]), "r", "+.2f"),
                     *_influence_note(infl, opts.alpha),
+                    *power["notes"],
                 ],
             ),
         )
-        return StepResult(rows=finding_frame([row]), table=res["table"].assign(indicator=ind))
+        return StepResult(
+            rows=finding_frame([row]),
+            table=res["table"].assign(indicator=ind),
+            tables=power["tables"],
+        )
 
 
 @dataclass(frozen=True)

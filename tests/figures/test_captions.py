@@ -214,17 +214,39 @@ def test_sensitivity_caption(battery):
     assert "middle 95% of the draws" in text and "the marker is" not in text
 
 
+def test_power_caption(battery):
+    """Every number of the power caption, recomputed from the battery's power curves."""
+    from cftf_analysis.figures.catalog import power_tables
+    from cftf_analysis.stats.findings import scale_of
+    from cftf_analysis.stats.power import detectable_effect
+
+    text = caption("power", battery)
+    curves = power_tables(battery)
+    expected = [str(int(curves["n_sims"].max())), f"{battery.options.alpha:g}", "95", "1", "80"]
+    for _, d in detectable_effect(curves).iterrows():
+        if np.isfinite(d["mde_below"]):
+            expected.append(f"{d['mde_below']:.2f}")
+            expected += numbers(scale_of(battery.series[d["indicator"]].unit).step)
+    expected.append("1")  # "at a rate ratio of 1"
+    assert numbers(text) == expected
+    # one clause per finding and indicator
+    assert (
+        text.count("count model,")
+        == curves.query("finding == 'count_model'")["indicator"].nunique()
+    )
+
+
 @pytest.mark.parametrize(
     "name",
     ["timeline", "cross_correlation", "lagged_scatter", "motive_shares", "change_points",
-     "rate_ratios", "sensitivity"],
+     "rate_ratios", "sensitivity", "power"],
 )  # fmt: skip
 def test_every_figure_has_a_caption_test(name):
     from cftf_analysis.figures import FIGURES
 
     assert set(FIGURES) == {
         "timeline", "cross_correlation", "lagged_scatter", "motive_shares", "change_points",
-        "rate_ratios", "sensitivity",
+        "rate_ratios", "sensitivity", "power",
     }  # fmt: skip
     assert f"test_{name}_caption" in globals()
 

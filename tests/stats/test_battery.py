@@ -170,6 +170,8 @@ def test_results_are_kept_by_step_name(battery):
     assert set(battery["count_model"].tables) == {
         "count_model_draws_revenue_total",
         "count_model_draws_territory",
+        "power_count_model_revenue_total",
+        "power_count_model_territory",
     }
     assert (
         battery["change_points"]

@@ -945,3 +945,33 @@ def test_null_paths_are_independent_of_the_real_deviations(case, indicator) -> N
     real = np.log(fit.draws(n_sims, seed=8))
     r_real = np.array([np.corrcoef(path - line, wiggles)[0, 1] for path in real])
     assert r_real.mean() > 0.4
+
+
+@pytest.mark.parametrize("indicator", ["territory", "revenue_total"])
+def test_vectorised_figures_equal_simulate_observations(case, indicator) -> None:
+    """NullPaths.log_figures on many paths at once gives the log figures that
+    latent.simulate_observations gives one path at a time, with the same errors
+    (revenue has a range-free upper bound, territory plain and period figures)."""
+    from cftf_analysis.stats.latent import simulate_observations
+
+    fit = latent_indicator(case.indicators, indicator, producer=IHS)
+    null = null_model(fit)
+    rng = np.random.default_rng(11)
+    truths = np.array([null.truth(rng) for _ in range(5)])
+    errors = rng.normal(0, null.producer_error, (5, len(fit.observations)))
+    cols = [c for c in fit.observations.columns if c not in ("log_value", "log_sd")]
+    vectorised = null.log_figures(truths, errors)
+    for k in range(5):
+        sim = simulate_observations(
+            fit.observations[cols],
+            truths[k],
+            fit.months,
+            producer_error=null.producer_error,
+            range_level=null.range_level,
+            errors=errors[k],
+            rng=rng,
+        )
+        value = sim["value"].astype(float)
+        centre = np.sqrt(sim["low"].astype(float) * sim["high"].astype(float))
+        one_at_a_time = np.log(value.fillna(centre).to_numpy(float))
+        np.testing.assert_allclose(vectorised[k], one_at_a_time, rtol=0, atol=1e-12)
