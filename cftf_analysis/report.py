@@ -502,8 +502,10 @@ def _and_text(items: list[str]) -> str:
 
 def _write_summary_md(battery, records, path: Path) -> Path:
     from cftf_analysis.stats.findings import FINDING_COLUMNS, plain_reading
+    from cftf_analysis.stats.glm import PERIOD_WORDS
 
     case = battery.case
+    per = PERIOD_WORDS[battery.options.freq][0]
     # the table a reader scans; method and caveat stay in results.csv
     shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
     table = battery.summary[shown]
@@ -526,7 +528,7 @@ def _write_summary_md(battery, records, path: Path) -> Path:
             line
             for _, row in battery.summary.iterrows()
             for line in (
-                f"- **{row['finding']}**: {plain_reading(row, battery.options.alpha)}",
+                f"- **{row['finding']}**: {plain_reading(row, battery.options.alpha, per)}",
                 f"  *Caveat:* {row['caveat']}.",
             )
         ],
