@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help setup report figures test test-fast fuzz hostile docs lint format benchmark benchmark-corpus calibration clean update-figure-baselines
+.PHONY: help setup report report-all figures test test-fast fuzz hostile docs lint format benchmark benchmark-corpus calibration clean update-figure-baselines
 
 help: ## list the jobs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-24s %s\n", $$1, $$2}'
@@ -21,6 +21,11 @@ setup: $(STAMP) ## create .venv and install the package with its dev tools
 
 report: $(STAMP) ## build data/processed/ and figures/ from data/raw/ (the main job)
 	$(VENV)/bin/cftf-analysis report
+
+report-all: $(STAMP) ## build every bundled case, each into its own folder (the first as `make report`, the others into reports/<case id>/)
+	@set -e; for id in $$($(VENV)/bin/cftf-analysis cases --ids); do \
+		echo "== $$id"; $(VENV)/bin/cftf-analysis report --case "$$id"; \
+	done
 
 figures: $(STAMP) ## redraw figures/ and summary.md from the results in data/processed/ (no analysis; seconds)
 	$(VENV)/bin/cftf-analysis figures

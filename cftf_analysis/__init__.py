@@ -76,6 +76,8 @@ _LAZY: dict[str, str] = {
     "fit_count_model": "cftf_analysis.stats.countmodel",
     "change_points": "cftf_analysis.stats.changepoints",
     "event_effect": "cftf_analysis.stats.interrupted",
+    "level_changes": "cftf_analysis.stats.interrupted",
+    "data_support": "cftf_analysis.stats.support",
     "motive_share_trend": "cftf_analysis.stats.motives",
     "sensitivity": "cftf_analysis.stats.sensitivity",
     "multiverse": "cftf_analysis.stats.multiverse",
@@ -209,13 +211,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis.stats.countmodel import fit_count_model
     from cftf_analysis.stats.crosscorr import cross_correlation
     from cftf_analysis.stats.granger import granger_both_ways, granger_test
-    from cftf_analysis.stats.interrupted import event_effect
+    from cftf_analysis.stats.interrupted import event_effect, level_changes
     from cftf_analysis.stats.latent import latent_indicator
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
     from cftf_analysis.stats.multiverse import multiverse
     from cftf_analysis.stats.sensitivity import sensitivity
     from cftf_analysis.stats.stationarity import stationarity_tests
+    from cftf_analysis.stats.support import data_support
     from cftf_analysis.tables import (
         lagged_pairs,
         motive_shares,

@@ -45,6 +45,8 @@ Keys (the ``[case]`` ``name`` and ``group``, ``[data]`` ``reports``,
 
     [events]
     major = ["V002"]                  # events always drawn on the timeline
+    interruption = ["V005", "V006"]   # optional: an interrupted time series from the first
+    competing = ["V004"]              # optional: competing explanations, a level change each
 
     [caveats]                         # plain sentences printed with the results
     reporting = "counts are of published, found reports"
@@ -109,7 +111,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "series": ("indicator", "producer", "scope", "label"),
     "indicators": ("unit", "description"),
     "collection": ("uniform", "leads", "codes"),
-    "events": ("major",),
+    "events": ("major", "interruption", "competing"),
     "caveats": ("reporting", "shared", "reports", "indicators", "combined"),
     "sources": ("reports", "indicators", "events", "provenance"),
     "corpus": (
@@ -160,6 +162,11 @@ class Case:
         ``[collection]``.
     major_events
         ``[events] major``.
+    interruption_events, competing_events
+        ``[events] interruption`` and ``competing``: the events of the interrupted
+        time series with a competing explanation (step ``"competing_event"``):
+        reporting changes level from the period of the first interruption
+        event, and each competing event's period starts a level change of its own.
     caveats
         ``[caveats]``: ``reporting`` (one sentence), ``reports``,
         ``indicators``, ``combined`` (lists).
@@ -189,6 +196,8 @@ class Case:
     collection_leads: tuple[str, ...] = ()
     collection_codes: Mapping[str, str] = field(default_factory=dict)
     major_events: tuple[str, ...] = ()
+    interruption_events: tuple[str, ...] = ()
+    competing_events: tuple[str, ...] = ()
     caveats: Mapping[str, Any] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
     corpus: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -367,6 +376,8 @@ def read_case_file(path: str | os.PathLike[str]) -> Case:
         collection_leads=_strings(collection.get("leads", []), path, "collection.leads"),
         collection_codes=dict(codes),
         major_events=_strings(events.get("major", []), path, "events.major"),
+        interruption_events=_strings(events.get("interruption", []), path, "events.interruption"),
+        competing_events=_strings(events.get("competing", []), path, "events.competing"),
         caveats=caveats,
         sources={k: _text(sources, k, path, "sources") for k in sources},
         corpus={k: _strings(v, path, f"corpus.{k}") for k, v in corpus_doc.items()},

@@ -220,7 +220,12 @@ def figures(
 
 
 @app.command()
-def cases(debug: DebugOpt = False) -> None:
+def cases(
+    ids: Annotated[
+        bool, typer.Option("--ids", help="Print only the ids, one a line (for scripts).")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
     """List the bundled cases, one line each (use the id with --case)."""
     from cftf_analysis.case import bundled_cases
 
@@ -230,7 +235,7 @@ def cases(debug: DebugOpt = False) -> None:
         _fail(exc, debug)
     for case in found:
         line = f"{case.id}: {case.name}" + (f" - {case.description}" if case.description else "")
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
+        out.print(literal(case.id if ids else line), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -59,6 +59,7 @@ __all__ = [
     "CovType",
     "DateBasis",
     "Detrend",
+    "Direction",
     "Dispersion",
     "EventCategory",
     "Family",
@@ -111,6 +112,8 @@ Dispersion = Literal["fixed", "pearson"]
 SeasonalKind = Literal["dummies", "harmonics"]
 #: ``False``/``None`` (none), ``True`` (dummies) or a :data:`SeasonalKind`.
 Seasonal = bool | SeasonalKind
+#: Direction of a planted effect whose minimum detectable size is sought (a rise or a fall).
+Direction = Literal["increase", "decrease"]
 #: Change-point cost model.
 ChangePointModel = Literal["mean", "poisson"]
 #: How change-point series "without a break" are resampled.

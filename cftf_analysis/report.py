@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -322,6 +323,7 @@ def run_report(
         out.results += [write_csv(battery.summary, processed_dir / "results.csv")]
         out.results += [write_parquet(battery.summary, processed_dir / "results.parquet")]
         text = _summary_text(the_case)
+        out.results += _write_both(battery.support, processed_dir, "data_support")
         out.results += _write_results(battery, processed_dir, text)
         if figures:
             say("drawing figures")
@@ -518,10 +520,168 @@ def _sources(case: Case) -> list[str]:
     return lines or ["Tables given as data frames."]
 
 
+def _frequency_note(battery, *, from_case: bool) -> str:
+    """The analysis period the report used, and why, in one paragraph."""
+    from cftf_analysis.stats.support import period_counts
+
+    freq = battery.options.freq
+    asked = f' (`freq = "{freq}"` in the case file)' if from_case else ""
+    monthly = battery.panel.set_index("month")[battery.counts].dropna()
+    what = "reports" if battery.counts == "n_reports" else "articles"
+    if freq == "MS":
+        return (
+            f"Analysis period: months{asked}. Every analysis runs on monthly counts "
+            f"({monthly.mean():.2f} {what} a month on average)."
+        )
+    quarterly = period_counts(monthly, freq)
+    return (
+        f"Analysis period: quarters{asked}. Change points and interrupted time series run on "
+        f"quarterly counts ({quarterly.mean():.2f} {what} a quarter on average, against "
+        f"{monthly.mean():.2f} a month). The indicator analyses (cross-correlation, Granger "
+        "tests, count model) are monthly by construction; the checks below say whether the "
+        "monthly counts can carry them."
+    )
+
+
+def _support_section(battery) -> list[str]:
+    """The section listing every analysis the data cannot support, one sentence per reason."""
+    from cftf_analysis.stats.support import support_sentences
+
+    sentences = support_sentences(battery.support)
+    body = (
+        [f"- {s}" for s in sentences]
+        if sentences
+        else ["None: the data pass every check of every analysis of the battery."]
+    )
+    return [
+        "## Analyses the data cannot support",
+        "",
+        "These analyses were not run: each failed check is listed with the number that decides "
+        "it and the threshold it is held to. Every check, passed or failed, is in "
+        "`data/processed/data_support.csv`.",
+        "",
+        *body,
+        "",
+    ]
+
+
+def _events_section(battery) -> list[str]:
+    """The case's question of its dated events: the level change, its MDE, the competing events.
+
+    Read from the ``competing_event`` step's table and checks; nothing when it did not run.
+    """
+    from cftf_analysis.stats.glm import PERIOD_WORDS
+    from cftf_analysis.stats.its_power import MAX_MDE_RATIO
+    from cftf_analysis.stats.support import period_label
+
+    result = battery.results.get("competing_event")
+    if result is None or result.table.empty:
+        return []
+    opts, table, freq = battery.options, result.table, battery.options.freq
+    words = PERIOD_WORDS[freq][1]
+    kinds = battery.events.set_index("event_id")["category"].astype(str)
+
+    def named(ids) -> str:
+        kind = " / ".join(dict.fromkeys(kinds[list(ids)]))
+        return f"{kind} event{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
+
+    def estimate(row) -> str:
+        return (
+            f"rate ratio {row['ratio']:.2f} (95% CI {row['ratio_low']:.2f}-"
+            f"{row['ratio_high']:.2f}), p = {row['p_value']:.2f}"
+        )
+
+    power = f"{table['power'].iloc[0]:.0%} power at alpha {opts.alpha:g}"
+
+    def detectable(row) -> str:
+        if math.isinf(float(row["mde"])):
+            return f"detects no rise up to a rate ratio of {MAX_MDE_RATIO:g} with {power}"
+        return f"detects a rise from a rate ratio of {row['mde']:.2f} on with {power}"
+
+    lines = [
+        "## Before and after the dated events",
+        "",
+        f"The question asked of the events: did reporting change level from the "
+        f"{PERIOD_WORDS[freq][0]} of the first of the {named(opts.interruption)}, with the "
+        f"{named(opts.competing)} as a competing explanation? Segmented quasi-Poisson models "
+        f"with a linear pre-trend over the whole series, on {words} "
+        "(`data/processed/results/competing_event.csv`).",
+        "",
+    ]
+    separate = table[table["model"] == "separate"]
+    fitted = separate[separate["supported"].astype(bool)]
+    for _, row in fitted.iterrows():
+        ids = row["event_id"].split(", ")
+        lines.append(
+            f"- {named(ids)} ({period_label(row['event_date'], freq)}), each event with a "
+            f"level change of its own: {estimate(row)}; the test {detectable(row)}."
+        )
+    support = battery.support
+    apart = support[
+        (support["analysis"] == "competing_event")
+        & (support["check"] == "periods_between")
+        & ~support["supported"]
+    ]
+    for reason in apart["reason"]:
+        lines.append(f"- Each event with a level change of its own: not run, because {reason}.")
+    for _, row in separate[~separate["supported"].astype(bool)].iterrows():
+        lines.append(
+            f"- On these {words}, a test of the {named(row['event_id'].split(', '))} with a "
+            f"level change of each event {detectable(row)}."
+        )
+    together = table[table["model"] == "together"]
+    for _, row in together.iterrows():
+        first = period_label(row["event_date"], freq)
+        found = "a change" if row["p_value"] < opts.alpha else "no change"
+        smaller = (
+            " The estimate is below that: a real change of its size would probably go unseen."
+            if row["ratio"] < row["mde"]
+            else ""
+        )
+        lines += [
+            f"- The events together, one level change from {first} (the first of them), over "
+            f"{int(row['n_obs'])} {words}: {estimate(row)}, so {found} at alpha {opts.alpha:g}. "
+            f"The test {detectable(row)} (its minimum detectable effect, from "
+            f"{int(row['n_sims'])} simulations of these {words} with the fitted trend and "
+            f"overdispersion).{smaller} Any change found here belongs to the interruption and "
+            "the competing events together; it cannot be attributed to either alone.",
+        ]
+    more = result.tables.get("competing_event_more_reports")
+    if more is not None and len(more) > 1:
+        more = more[more["reports_factor"] > 1]
+        lines.append(
+            "- With more reports (the same trend and overdispersion), the minimum detectable "
+            "effect of the events together would be "
+            + _and_text(
+                [
+                    f"{r['mde']:.2f} with {r['reports_factor']:g} times as many "
+                    f"({r['mean_per_period']:.1f} a {PERIOD_WORDS[freq][0]})"
+                    for _, r in more.iterrows()
+                ]
+            )
+            + " (`data/processed/results/competing_event_more_reports.csv`)."
+        )
+    return [*lines, ""]
+
+
+def _and_text(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
 def _multiverse_md(mv, labels: dict[str, str], options) -> list[str]:
     """The summary's section on the multiverse: how often each finding holds, in words."""
     if mv is None:
         return []
+    if mv.table.empty:
+        return [
+            "## Across defensible analysis choices",
+            "",
+            "No specification could compute an indicator finding on these data, so there is "
+            "nothing to compare across analysis choices (the section on the analyses the data "
+            "cannot support says why).",
+            "",
+        ]
     shown = mv.shares[
         ["finding", "indicator", "n_specs", "n_holds", "share_holds", "uniform_n_reports",
          "uniform_estimate", "uniform_p_value", "uniform_same_conclusion"]
@@ -597,7 +757,9 @@ def _draw(
 
 def _write_summary_md(battery: Battery, text: Mapping[str, Any], records, path: Path) -> Path:
     from cftf_analysis.stats.findings import FINDING_COLUMNS, plain_reading
+    from cftf_analysis.stats.glm import PERIOD_WORDS
 
+    per = PERIOD_WORDS[battery.options.freq][0]
     # the table a reader scans; method and caveat stay in results.csv
     shown = [c for c in FINDING_COLUMNS if c not in ("method", "indicator", "caveat")]
     table = battery.summary[shown]
@@ -607,6 +769,8 @@ def _write_summary_md(battery: Battery, text: Mapping[str, Any], records, path: 
         "",
         text["title"],
         f"Generated by `cftf-analysis report` from {text['origin']}; do not edit by hand.",
+        "",
+        _frequency_note(battery, from_case=text["origin"].startswith("the case file")),
         "",
         "## Results",
         "",
@@ -618,12 +782,14 @@ def _write_summary_md(battery: Battery, text: Mapping[str, Any], records, path: 
             line
             for _, row in battery.summary.iterrows()
             for line in (
-                f"- **{row['finding']}**: {plain_reading(row, battery.options.alpha)}",
+                f"- **{row['finding']}**: {plain_reading(row, battery.options.alpha, per)}",
                 f"  *Caveat:* {row['caveat']}.",
             )
         ],
         "",
         *_multiverse_md(battery.multiverse, labels, battery.options),
+        *_events_section(battery),
+        *_support_section(battery),
         "## Caveats of the data",
         "",
         *[f"- {c}" for c in text["caveats"]],
@@ -751,6 +917,8 @@ def _battery_from(processed: Path, *, steps: bool = True) -> Battery:
         case = _case_from_doc(doc["case"])
         latent = table(LATENT_FILE)
         multiverse = _multiverse_from(doc.get("multiverse"), table)
+        support_file = processed / "data_support.parquet"
+        support = pd.read_parquet(support_file) if support_file.is_file() else pd.DataFrame()
     except (KeyError, TypeError, ValueError) as exc:
         raise DataValidationError(
             f"cannot read the report's results ({type(exc).__name__}: {exc}); run "
@@ -774,6 +942,7 @@ def _battery_from(processed: Path, *, steps: bool = True) -> Battery:
         finding_steps=tuple(finding_steps),
         latent_observations=latent,
         multiverse=multiverse,
+        support=support,
     )
 
 

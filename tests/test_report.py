@@ -367,6 +367,14 @@ def test_plain_reading_of_an_event_level_change():
     row = finding_row(finding="finance event E1 (2020-01): level change in reports",
                       estimate=2.0, estimate_kind="rate ratio")  # fmt: skip
     assert plain_reading(row).startswith("a rate ratio of 2: after the event, monthly reports")
+    # on quarters (a case with freq = "QS"), the counts-only findings say so
+    quarterly = plain_reading(row, period="quarter")
+    assert quarterly.startswith("a rate ratio of 2: after the event, quarterly reports")
+    breaks = finding_row(finding="no change point", estimate=0, estimate_kind="number of breaks")
+    assert "level of the quarterly count" in plain_reading(breaks, period="quarter")
+    # indicator findings are monthly whatever the period
+    ccf = finding_row(finding="x", estimate=0.5, estimate_kind="correlation")
+    assert plain_reading(ccf, period="quarter") == plain_reading(ccf)
 
 
 def test_plain_reading_decides_on_the_adjusted_p_and_names_the_observation():

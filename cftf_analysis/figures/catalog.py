@@ -52,6 +52,7 @@ from cftf_analysis.figures.timeline import timeline_figure
 from cftf_analysis.stats.battery import LATENT_OBSERVATION_COLUMNS, Battery
 from cftf_analysis.stats.findings import scale_of
 from cftf_analysis.stats.multiverse import FINDING_WORDS
+from cftf_analysis.stats.support import period_counts
 from cftf_analysis.tables import lagged_pairs, motive_shares
 
 __all__ = ["FIGURES", "FigureRecord", "FigureSpec", "make_figure", "render_figures"]
@@ -80,14 +81,26 @@ class FigureSpec:
 
     ``build(battery)`` returns the Figure and its caption; the figure is drawn
     only when every step in ``requires`` ran and produced a table or a model,
-    and ``available(battery)`` (when given) is true.
+    and ``available(battery)`` (when given) is true. ``quarterly_title``
+    replaces ``title`` when the battery ran on quarters; ``titled(battery)``,
+    when given, names what the battery holds (its series).
     """
 
     name: str
     title: str
     build: Callable[[Battery], tuple[Figure, str]]
     requires: tuple[str, ...] = ()
+    quarterly_title: str | None = None
+    titled: Callable[[Battery], str] | None = None
     available: Callable[[Battery], bool] | None = None
+
+    def title_for(self, battery: Battery) -> str:
+        """The figure's title for ``battery`` (its series and analysis period)."""
+        if self.titled is not None:
+            return self.titled(battery)
+        if battery.options.freq == "QS" and self.quarterly_title:
+            return self.quarterly_title
+        return self.title
 
     def drawable(self, battery: Battery) -> bool:
         """Whether ``battery`` holds what this figure needs."""
@@ -144,6 +157,53 @@ def _points(n_reported: int, n_derived: int) -> str:
     if n_derived:
         text += f" and {n_derived} derived from a reported change"
     return text
+
+
+def _timeline_title(battery: Battery) -> str:
+    """``Timeline: reports, revenue, territory and events`` with the battery's own series."""
+    names = [info.label.lower() for info in battery.series.values()]
+    return "Timeline: " + _and(["reports", *names, "events"])
+
+
+def _reported(battery: Battery, name: str) -> pd.DataFrame | None:
+    """The observations of series ``name`` as reported (None when they cannot be read)."""
+    from cftf_analysis.errors import CftfError
+    from cftf_analysis.observations import indicator_observations
+
+    info = battery.series[name]
+    try:
+        obs = indicator_observations(
+            battery.indicators, info.indicator, scope=info.scope, producer=info.producer
+        )
+    except CftfError:
+        return None
+    value = pd.to_numeric(obs["value"], errors="coerce")
+    centre = (
+        pd.to_numeric(obs["low"], errors="coerce") + pd.to_numeric(obs["high"], errors="coerce")
+    ) / 2
+    obs = obs.assign(value=value.fillna(centre))
+    return obs[obs["value"].notna()].reset_index(drop=True)
+
+
+def _period_text(obs: pd.Series) -> str:
+    """A period: ``2020`` (a year), ``Mar 2020``, ``Jan-Jun 2020``, ``Jul 2019-Mar 2020``."""
+    start, end = pd.Timestamp(obs["month_start"]), pd.Timestamp(obs["month_end"])
+    if start.year == end.year and start.month == 1 and end.month == 12:
+        return f"{start:%Y}"
+    if start == end:
+        return f"{start:%b %Y}"
+    if start.year == end.year:
+        return f"{start:%b}-{end:%b %Y}"
+    return f"{start:%b %Y}-{end:%b %Y}"
+
+
+def _too_few_figures(battery: Battery) -> set[str]:
+    """Series with too few figures to be a series (their ``observations`` check failed)."""
+    support = battery.support
+    if support.empty:
+        return set()
+    failed = support[(support["check"] == "observations") & ~support["supported"]]
+    return set(failed["indicator"].dropna())
 
 
 def _and(items: list[str]) -> str:
@@ -211,15 +271,24 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
     major = battery.case.major_events if battery.case is not None else ()
     known = [e for e in major if events is not None and e in set(events["event_id"])]
     fits = {name: fit for name in battery.series if (fit := _latent(battery, name)) is not None}
+    too_few = _too_few_figures(battery)
+    # a series with too few figures is drawn as they were reported: no line, no model
+    sparse = {
+        name: obs
+        for name in battery.series
+        if name in too_few and name not in fits
+        if (obs := _reported(battery, name)) is not None
+    }
     fig = timeline_figure(
         panel,
         reports=battery.reports,
         events=events,
         event_ids=known,
         series=tuple(battery.series),
-        observations={name: fit.observations for name, fit in fits.items()},
+        observations={**{name: fit.observations for name, fit in fits.items()}, **sparse},
         band_level={name: fit.conf_level for name, fit in fits.items()},
         source=_source_all(battery),
+        unjoined=[name for name in battery.series if name in too_few and name not in fits],
     )
     peak = panel.loc[panel["n_reports"].idxmax()]
     text = (
@@ -266,6 +335,19 @@ def _timeline(battery: Battery) -> tuple[Figure, str]:
                 f"{value.iloc[-1] / scale:.0f} {unit} ({len(obs)} observations, "
                 f"{obs['month_start'].min():%b %Y}-{obs['month_end'].max():%b %Y}"
                 + (f": {', '.join(kinds)})" if kinds else ")")
+            )
+            continue
+        if name in sparse:
+            reported = sparse[name]
+            two_sided = reported[reported["bound"] == "none"]
+            values = _and([f"{v / scale:.0f}" for v in two_sided["value"].astype(float)])
+            periods = _and([_period_text(r) for _, r in two_sided.iterrows()])
+            n_bounds = len(reported) - len(two_sided)
+            bounds = f" and {n_bounds} one-sided bound{'s' if n_bounds != 1 else ''}"
+            parts.append(
+                f"{who}{info.label.lower()}: {_points(len(two_sided), 0)} ({values} {unit}; "
+                f"{periods}){bounds if n_bounds else ''}, too few for a series, so drawn as "
+                "reported and not joined"
             )
             continue
         obs = panel[panel[f"{name}_observed"]]
@@ -370,16 +452,29 @@ def _motives(battery: Battery) -> tuple[Figure, str]:
     add_source(fig, SOURCE_REPORTS)
     share = reports.filter(like="motive_").mean()
     drawn = shares[(shares["motive"] == "financial") & (shares["n_reports"] >= min_reports)]
-    widest = drawn.loc[(drawn["ci_high"] - drawn["ci_low"]).idxmax()]
-    return fig, (
+    text = (
         "Quarterly share of reports citing each motive (drawn for quarters with at least "
         f"{min_reports} reports; the financial share, the one the question is about, on top "
         f"with its {CONF_LEVEL:.0%} Wilson interval); over all reports violence is cited in "
         f"{share['motive_violence']:.0%}, ideology in {share['motive_ideology']:.0%} and "
-        f"financial motives in {share['motive_financial']:.0%} (flags are lower bounds). With "
-        f"{drawn['n_reports'].min()}-{drawn['n_reports'].max()} reports a quarter the intervals "
-        f"are wide: {widest['n_citing']} of {widest['n_reports']} reports citing money is "
-        f"compatible with a share from {widest['ci_low']:.0%} to {widest['ci_high']:.0%}."
+        f"financial motives in {share['motive_financial']:.0%} (flags are lower bounds)."
+    )
+    if drawn.empty:
+        return fig, f"{text} No quarter has {min_reports} reports, so no share is drawn."
+    widest = drawn.loc[(drawn["ci_high"] - drawn["ci_low"]).idxmax()]
+    low, high = drawn["n_reports"].min(), drawn["n_reports"].max()
+    if len(drawn) == 1:
+        per = f"{low} reports in the one quarter drawn the interval is"
+    else:
+        per = (
+            f"{low}-{high} reports a quarter the intervals are"
+            if low < high
+            else (f"{low} reports a quarter the intervals are")
+        )
+    return fig, (
+        f"{text} With {per} wide: {widest['n_citing']} of {widest['n_reports']} reports "
+        f"citing money is compatible with a share from {widest['ci_low']:.0%} to "
+        f"{widest['ci_high']:.0%}."
     )
 
 
@@ -396,29 +491,34 @@ def p_text(p: float) -> str:
 
 def _change_points(battery: Battery) -> tuple[Figure, str]:
     # the step's tables, not its model: a battery read back from files has only those
-    step = battery["change_points"]
-    segments, test = step.table, step.tables["change_point_test"]
+    result = battery["change_points"]
+    segments, test = result.table, result.tables["change_point_test"]
+    freq = battery.options.freq
+    per = "quarter" if freq == "QS" else "month"
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
-    series = battery.panel.set_index("month")[battery.counts].dropna()
-    ylabel = {"n_reports": "Defection reports per month"}.get(
-        battery.counts, "Articles reporting defection per month"
+    series = result.models.get("counts")
+    if series is None:  # read back from files: the counts at the step's frequency
+        series = period_counts(battery.panel.set_index("month")[battery.counts].dropna(), freq)
+    ylabel = {"n_reports": f"Defection reports per {per}"}.get(
+        battery.counts, f"Articles reporting defection per {per}"
     )
-    plot_change_points(series, segments, test=test, ylabel=ylabel, ax=ax)
+    plot_change_points(series, segments, test=test, ylabel=ylabel, ax=ax, freq=freq)
     add_source(fig, SOURCE_REPORTS)
     seg = segments.sort_values("segment")
     edges = edge_breaks(seg)
     starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
-    own = step.tables["change_point_breaks"].set_index("break")["p_adjusted"]
+    own = result.tables["change_point_breaks"].set_index("break")["p_adjusted"]
 
     def named(s: pd.Timestamp) -> str:
-        return f"{s:%b %Y} ({p_text(own.loc[s])})" if s in own.index else f"{s:%b %Y}"
+        when = str(s.to_period("Q")) if freq == "QS" else f"{s:%b %Y}"
+        return f"{when} ({p_text(own.loc[s])})" if s in own.index else when
 
     inner = _and([named(s) for s, e in zip(starts, edges, strict=True) if not e])
     outer = _and([named(s) for s, e in zip(starts, edges, strict=True) if e])
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
     p = float(test["p_value"].iloc[0])
     text = (
-        "Optimal Poisson segmentation of monthly reports (permutation p = "
+        f"Optimal Poisson segmentation of {per}ly reports (permutation p = "
         f"{p:.3f} for the whole segmentation against none; each break's own p-value, "
         "Holm-adjusted across the breaks, in brackets): "
     )
@@ -429,7 +529,7 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
             "every interior segment's, where the collection starts or thins out rather than, "
             "necessarily, where reporting changed"
         )
-    return fig, f"{text}; segment means {means} reports a month."
+    return fig, f"{text}; segment means {means} reports a {per}."
 
 
 def _pooled_tidy(battery: Battery) -> pd.DataFrame:
@@ -675,7 +775,12 @@ def _power(battery: Battery) -> tuple[Figure, str]:
 FIGURES: dict[str, FigureSpec] = {
     spec.name: spec
     for spec in (
-        FigureSpec("timeline", "Timeline: reports, revenue, territory and events", _timeline),
+        FigureSpec(
+            "timeline",
+            "Timeline: reports, revenue, territory and events",
+            _timeline,
+            titled=_timeline_title,
+        ),
         FigureSpec("cross_correlation", "Prewhitened cross-correlation by lag", _ccf, ("ccf",)),
         FigureSpec("lagged_scatter", "Reports against lagged indicators", _scatter, ("ccf",)),
         FigureSpec("motive_shares", "Motives cited over time", _motives),
@@ -684,6 +789,7 @@ FIGURES: dict[str, FigureSpec] = {
             "Change points in monthly reports",
             _change_points,
             ("change_points",),
+            "Change points in quarterly reports",
         ),
         FigureSpec("rate_ratios", "Count-model rate ratios", _rate_ratios, ("count_model",)),
         FigureSpec(
@@ -703,6 +809,7 @@ FIGURES: dict[str, FigureSpec] = {
             "The findings across defensible analysis choices",
             _specification_curve,
             ("multiverse",),
+            available=lambda battery: not battery.multiverse.table.empty,
         ),
     )
 }
@@ -748,5 +855,7 @@ def render_figures(
             fig, caption = spec.build(battery)
             paths = save_figure(fig, folder / name)
         plt.close(fig)
-        records.append(FigureRecord(name=name, title=spec.title, caption=caption, paths=paths))
+        records.append(
+            FigureRecord(name=name, title=spec.title_for(battery), caption=caption, paths=paths)
+        )
     return records

@@ -16,6 +16,7 @@ from cftf_analysis.figures._common import (
     require_columns,
 )
 from cftf_analysis.figures.theme import GREY, OKABE_ITO, SOURCE_REPORTS
+from cftf_analysis.options import CaseFreq, check_literal
 
 __all__ = ["edge_breaks", "plot_change_points"]
 
@@ -59,6 +60,7 @@ def plot_change_points(
     mark_edges: bool = True,
     ax: Axes | None = None,
     source: str | None = SOURCE_REPORTS,
+    freq: CaseFreq = "MS",
 ) -> Axes:
     """Monthly values as bars, each segment's mean as a horizontal line, breaks as dashed lines.
 
@@ -84,6 +86,10 @@ def plot_change_points(
         Axes to draw on; a new report-sized figure when None.
     source
         Source line, used only when this function creates the figure.
+    freq
+        ``"MS"`` (months) or ``"QS"``: a dated ``series`` holds quarters (its
+        index the quarters' first days, or a quarterly PeriodIndex); bars span
+        the quarter and breaks are labelled ``2022Q4``.
 
     Returns
     -------
@@ -111,9 +117,11 @@ def plot_change_points(
     """
     if not isinstance(series, pd.Series):
         raise ArgumentError(f"series must be a pandas Series, got {type(series).__name__}")
+    check_literal(freq, CaseFreq, "freq")
     require_columns(segments, ["segment", "start", "end", "mean"], "segments")
     index = as_time_index(series.index)
     dated = isinstance(index, pd.DatetimeIndex)
+    months = 3 if freq == "QS" else 1
 
     def position(label: object, *, end: bool) -> object:
         if isinstance(label, pd.Period):
@@ -121,16 +129,17 @@ def plot_change_points(
         if not dated:
             return float(label) + (0.5 if end else -0.5)  # type: ignore[arg-type]
         month = pd.Timestamp(label).to_period("M").to_timestamp()  # type: ignore[arg-type]
-        return (month + pd.offsets.MonthBegin(1) if end else month).to_datetime64()
+        return (month + pd.offsets.MonthBegin(months) if end else month).to_datetime64()
 
     with axes_or_new(ax, height=2.6, source=source) as ax:
         values = series.to_numpy(dtype=float)
         if dated:
-            x = (index + pd.Timedelta(days=MID_MONTH_DAYS)).to_numpy()
-            width: object = np.timedelta64(BAR_DAYS, "D")
+            x = (index + pd.Timedelta(days=MID_MONTH_DAYS * months)).to_numpy()
+            width: object = np.timedelta64(BAR_DAYS * months + 4 * (months - 1), "D")
         else:
             x, width = index.to_numpy(dtype=float), 0.8
-        ax.bar(x, values, width=width, color=GREY, linewidth=0, label="Monthly value")
+        label = "Quarterly value" if freq == "QS" else "Monthly value"
+        ax.bar(x, values, width=width, color=GREY, linewidth=0, label=label)
         seg = segments.sort_values("segment")
         starts = [position(s, end=False) for s in seg["start"]]
         ends = [position(e, end=True) for e in seg["end"]]
@@ -157,7 +166,7 @@ def plot_change_points(
             )
             seen.add(kind)
         if dated:
-            _label_breaks(ax, starts[1:], edges, index)
+            _label_breaks(ax, starts[1:], edges, index, freq)
         if test is not None and len(test) and "p_value" in test.columns:
             p = float(test["p_value"].iloc[0])
             note = "not run" if np.isnan(p) else f"permutation p = {p:.3g}"
@@ -169,7 +178,7 @@ def plot_change_points(
         if dated:
             ax.set_xlim(position(index.min(), end=False), position(index.max(), end=True))
             format_year_axis(ax)
-            ax.set_xlabel("Month")
+            ax.set_xlabel("Quarter" if freq == "QS" else "Month")
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=2, borderaxespad=0)
     return ax
 
@@ -180,7 +189,9 @@ _BREAK_LABELS = {
 }
 
 
-def _label_breaks(ax: Axes, starts: list, edges: list[bool], index: pd.DatetimeIndex) -> None:
+def _label_breaks(
+    ax: Axes, starts: list, edges: list[bool], index: pd.DatetimeIndex, freq: str = "MS"
+) -> None:
     """Month labels at the top of each break line, on a side where no other line crosses them.
 
     Widths are judged in days from the label's width in points and the axes'
@@ -211,7 +222,9 @@ def _label_breaks(ax: Axes, starts: list, edges: list[bool], index: pd.DatetimeI
             row += 1
         occupied.append((*span, row))
         ax.annotate(
-            pd.Timestamp(start).strftime("%Y-%m"),
+            str(pd.Timestamp(start).to_period("Q"))
+            if freq == "QS"
+            else pd.Timestamp(start).strftime("%Y-%m"),
             (start, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=((2 if side == "right" else -2), -2 - 8 * row),

@@ -297,17 +297,22 @@ def _draw_indicator(
     observations: pd.DataFrame | None,
     band_level: float | None,
     color: str | None,
+    joined: bool = True,
 ) -> list[str]:
-    """Draw one indicator panel; return the kinds of marks drawn, in :data:`MARK_KINDS` order."""
+    """Draw one indicator panel; return the kinds of marks drawn, in :data:`MARK_KINDS` order.
+
+    ``joined=False`` draws the reported figures alone: no path, no band.
+    """
     require_columns(data, ["month", y])
     label, divisor, unit = series_display(y)
     color = color if color is not None else PALETTE[0]
-    kinds = {"median" if band_level is not None else "path"}
+    kinds = {"median" if band_level is not None else "path"} if joined else set()
     x = mid_month(data["month"])
     values = data[y].to_numpy(dtype=float) / divisor
-    ax.plot(x, values, color=color, linewidth=1.2, gid="path", zorder=2)
+    if joined:
+        ax.plot(x, values, color=color, linewidth=1.2, gid="path", zorder=2)
     low, high = f"{y}_low", f"{y}_high"
-    if {low, high} <= set(data.columns):
+    if joined and {low, high} <= set(data.columns):
         lo = data[low].to_numpy(dtype=float) / divisor
         hi = data[high].to_numpy(dtype=float) / divisor
         if band_level is not None:
@@ -612,6 +617,7 @@ def timeline_figure(
     date: DateBasis = "published",
     source: str | None = SOURCE_ALL,
     width: float = PAGE_WIDTH,
+    unjoined: Sequence[str] = (),
 ) -> Figure:
     """Stacked monthly panels: reports, then each indicator, with numbered event lines.
 
@@ -650,6 +656,10 @@ def timeline_figure(
         Source line at the foot; None for none.
     width
         Figure width in inches (default a report page, 6.5 in).
+    unjoined
+        Series drawn as their reported figures alone, not joined by a line
+        (too few figures for a series: a line between two of them would be
+        an interpolation drawn as if it were one).
 
     Returns
     -------
@@ -723,6 +733,7 @@ def timeline_figure(
                 (observations or {}).get(name),
                 levels.get(name),
                 PALETTE[i % len(PALETTE)],
+                joined=name not in unjoined,
             )
         if series:
             _marks_legend(axes[series[0]], drawn, levels)

@@ -21,6 +21,7 @@ _LAZY: dict[str, str] = {
     "Step": "battery",
     "StepResult": "battery",
     "association_summary": "battery",
+    "battery_context": "battery",
     "register_step": "battery",
     "registered_steps": "battery",
     "run_battery": "battery",
@@ -41,6 +42,25 @@ _LAZY: dict[str, str] = {
     "granger_both_ways": "granger",
     "granger_test": "granger",
     "event_effect": "interrupted",
+    "level_changes": "interrupted",
+    "step_design": "interrupted",
+    "level_change_mde": "its_power",
+    "level_change_power": "its_power",
+    "simulate_counts": "its_power",
+    "step_mde_normal": "its_power",
+    "step_power_normal": "its_power",
+    "SUPPORT_COLUMNS": "support",
+    "count_support": "support",
+    "data_support": "support",
+    "indicator_analysis_support": "support",
+    "indicator_support": "support",
+    "period_counts": "support",
+    "period_label": "support",
+    "residual_df_support": "support",
+    "support_row": "support",
+    "support_sentences": "support",
+    "support_table": "support",
+    "unsupported": "support",
     "motive_share_trend": "motives",
     "adjust_pvalues": "multiple",
     "SensitivityResult": "sensitivity",
@@ -102,6 +122,7 @@ if TYPE_CHECKING:  # pragma: no cover
         Step,
         StepResult,
         association_summary,
+        battery_context,
         register_step,
         registered_steps,
         run_battery,
@@ -128,7 +149,14 @@ if TYPE_CHECKING:  # pragma: no cover
         influence,
         monte_carlo_p,
     )
-    from cftf_analysis.stats.interrupted import event_effect
+    from cftf_analysis.stats.interrupted import event_effect, level_changes, step_design
+    from cftf_analysis.stats.its_power import (
+        level_change_mde,
+        level_change_power,
+        simulate_counts,
+        step_mde_normal,
+        step_power_normal,
+    )
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
     from cftf_analysis.stats.multiverse import MultiverseResult, multiverse, report_subset
@@ -141,3 +169,17 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from cftf_analysis.stats.sensitivity import SensitivityResult, sensitivity
     from cftf_analysis.stats.stationarity import stationarity_tests
+    from cftf_analysis.stats.support import (
+        SUPPORT_COLUMNS,
+        count_support,
+        data_support,
+        indicator_analysis_support,
+        indicator_support,
+        period_counts,
+        period_label,
+        residual_df_support,
+        support_row,
+        support_sentences,
+        support_table,
+        unsupported,
+    )

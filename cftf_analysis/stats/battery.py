@@ -36,7 +36,9 @@ A step that reports the mean monthly count:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -44,8 +46,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from cftf_analysis.errors import AnalysisError, ArgumentError
+from cftf_analysis.errors import AnalysisError, ArgumentError, DataValidationError
 from cftf_analysis.options import (
+    CaseFreq,
     DateBasis,
     IndicatorModel,
     check_fraction,
@@ -84,6 +87,7 @@ __all__ = [
     "StepResult",
     "association_summary",
     "battery_adjusted",
+    "battery_context",
     "load_default_steps",
     "register_step",
     "registered_steps",
@@ -113,12 +117,16 @@ class BatteryOptions:
     n_null: int = 199
     date: DateBasis = "published"
     influence: bool = True
+    freq: CaseFreq = "MS"
+    interruption: tuple[str, ...] = ()
+    competing: tuple[str, ...] = ()
     n_power: int = 80
 
     def __post_init__(self) -> None:
-        if isinstance(self.pairs, str):
-            object.__setattr__(self, "pairs", (self.pairs,))
-        object.__setattr__(self, "pairs", tuple(self.pairs))
+        for name in ("pairs", "interruption", "competing"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        check_literal(self.freq, CaseFreq, "freq")
         check_int(self.max_lag, "max_lag", minimum=0)
         check_int(self.count_lag, "count_lag", minimum=0)
         check_int(self.n_draws, "n_draws", minimum=1)
@@ -150,7 +158,15 @@ class BatteryContext:
     reporting_caveat
         The note every finding about counts carries (the case's, or a generic one).
     draws
-        The joint draws of the report counts and the indicator paths.
+        The joint draws of the indicator series (None before they are made, or
+        when no per-indicator analysis is supported).
+    support
+        The checks of :func:`~cftf_analysis.stats.support.data_support` (None
+        before they are made): a step skips what they do not support.
+    specs
+        Panel column -> ``{"indicator", "scope", "producer"}`` of each series.
+    case
+        The case the data come from, or None.
     cache
         The :class:`~cftf_analysis.stats.draws.IndicatorCache` shared with
         other batteries on the same indicators, or None: :meth:`null_paths` and
@@ -166,6 +182,9 @@ class BatteryContext:
     series: Mapping[str, SeriesInfo] = field(default_factory=dict)
     reporting_caveat: str = REPORTING_CAVEAT
     draws: JointDraws | None = None
+    support: pd.DataFrame | None = None
+    specs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    case: Case | None = None
     loo_cache: dict[tuple[str, int], dict[str, np.ndarray]] = field(
         default_factory=dict, repr=False
     )
@@ -277,6 +296,36 @@ class BatteryContext:
     def counts_series(self) -> pd.Series:
         """The monthly reporting series (``options.counts``) indexed by month."""
         return self.panel.set_index("month")[self.options.counts].dropna()
+
+    def period_counts(self) -> pd.Series:
+        """The reporting series at the analysis frequency (``options.freq``), by period start.
+
+        Months summed to quarters with ``freq="QS"``
+        (:func:`~cftf_analysis.stats.support.period_counts`); the monthly series otherwise.
+        """
+        from cftf_analysis.stats.support import period_counts
+
+        return period_counts(self.counts_series(), self.options.freq)
+
+    def periods(self, months: int) -> int:
+        """A span of ``months`` in periods of ``options.freq`` (rounded up)."""
+        return months if self.options.freq == "MS" else math.ceil(months / 3)
+
+    def is_supported(
+        self, analysis: str, indicator: str | None = None, event: str | None = None
+    ) -> bool:
+        """True unless a check of ``analysis`` on ``indicator`` and ``event`` failed.
+
+        ``None`` matches rows without an indicator (or event); with no checks
+        made yet, everything is supported.
+        """
+        table = self.support
+        if table is None or table.empty:
+            return True
+        rows = table[table["analysis"] == analysis]
+        for col, value in (("indicator", indicator), ("event", event)):
+            rows = rows[rows[col].isna()] if value is None else rows[rows[col] == value]
+        return bool(rows["supported"].all())
 
 
 @dataclass(frozen=True)
@@ -432,6 +481,9 @@ class Battery:
     series: dict[str, SeriesInfo] = field(default_factory=dict)
     case: Case | None = None
     draws: JointDraws | None = None
+    #: The checks of every step (:func:`~cftf_analysis.stats.support.data_support`): the
+    #: analyses that failed one were not run and are listed by the report.
+    support: pd.DataFrame = field(default_factory=pd.DataFrame)
     context: BatteryContext | None = field(default=None, repr=False)
     finding_steps: tuple[str, ...] = ()
     latent_observations: pd.DataFrame = field(
@@ -468,6 +520,112 @@ class Battery:
         return res is not None and (not res.table.empty or bool(res.models))
 
 
+def battery_context(
+    reports: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    *,
+    case: Case | str | None = None,
+    events: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    series: Mapping[str, Mapping[str, Any]] | None = None,
+    pairs: Sequence[str] | None = None,
+    max_lag: int = 6,
+    count_lag: int = 0,
+    n_draws: int = 200,
+    seed: int = 20160418,
+    alpha: float = 0.05,
+    counts: str = "n_reports",
+    indicator_model: IndicatorModel = "latent",
+    n_null: int = 199,
+    freq: CaseFreq | None = None,
+    interruption: Sequence[str] | None = None,
+    competing: Sequence[str] | None = None,
+    n_power: int = 80,
+    date: DateBasis = "published",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    influence: bool = True,
+) -> BatteryContext:
+    """What the battery's steps see, before any draw or check: the panel, data and options.
+
+    See :func:`association_summary` for the parameters. :func:`run_battery`
+    adds the checks (:func:`~cftf_analysis.stats.support.data_support`) and the
+    joint draws of the series they support.
+
+    Examples
+    --------
+    >>> ctx = battery_context(case="al-shabaab")
+    >>> ctx.options.freq, len(ctx.period_counts()), ctx.options.competing
+    ('QS', 32, ('V018',))
+    """
+    resolved = _resolve_inputs(case, reports, indicators, events, series)
+    the_case, reports, indicators, events, spec, labels = resolved
+    info = describe_series(indicators, spec, labels)
+    own = the_case is not None
+    options = BatteryOptions(
+        pairs=tuple(info) if pairs is None else tuple(pairs),
+        max_lag=max_lag,
+        count_lag=count_lag,
+        n_draws=n_draws,
+        seed=seed,
+        alpha=alpha,
+        counts=counts,
+        indicator_model=indicator_model,
+        n_null=n_null,
+        n_power=n_power,
+        date=date,
+        influence=influence,
+        freq=freq if freq is not None else (the_case.freq if own else "MS"),  # type: ignore[arg-type]
+        interruption=tuple(interruption)
+        if interruption is not None
+        else (the_case.interruption_events if own else ()),
+        competing=tuple(competing)
+        if competing is not None
+        else (the_case.competing_events if own else ()),
+    )
+    own_ids = (interruption is None, competing is None)
+    _check_event_ids(options, events, the_case, from_case=own_ids)
+    panel = monthly_panel(
+        reports, indicators, coverage=coverage, series=spec, date=date, start=start, end=end
+    )
+    missing = [p for p in options.pairs if p not in info]
+    if missing:
+        raise ArgumentError(
+            f"pairs: {missing} are not series of the panel; its series are {list(info)}"
+        )
+    for name in info:
+        panel[f"{name}_{scale_of(info[name].unit).suffix}"] = (
+            panel[name] / scale_of(info[name].unit).divisor
+        )
+    if counts not in panel.columns:
+        raise ArgumentError(
+            f"counts={counts!r} is not a panel column; use 'n_reports' or, with coverage, "
+            "'n_articles_defection'"
+        )
+    note = the_case.reporting_caveat if the_case is not None else REPORTING_CAVEAT
+    return BatteryContext(
+        panel, reports, indicators, events, coverage, options, info, note,
+        specs=spec, case=the_case,
+    )  # fmt: skip
+
+
+def _check_event_ids(options, events, case, *, from_case: tuple[bool, bool]) -> None:
+    """The interruption and competing events must be events of the data."""
+    known = set() if events is None else set(events["event_id"])
+    for (key, ids), own in zip(
+        (("interruption", options.interruption), ("competing", options.competing)),
+        from_case,
+        strict=True,
+    ):
+        unknown = [i for i in ids if i not in known]
+        if not unknown:
+            continue
+        message = f"event id(s) {unknown} are not in the events"
+        if own and case is not None and case.path is not None:
+            raise DataValidationError(message, file=str(case.path), column=f"events.{key}")
+        raise ArgumentError(f"{key}: {message}")
+
+
 def run_battery(
     reports: pd.DataFrame | None = None,
     indicators: pd.DataFrame | None = None,
@@ -491,6 +649,9 @@ def run_battery(
     end: str | pd.Timestamp | None = None,
     influence: bool = True,
     cache: IndicatorCache | None = None,
+    freq: CaseFreq | None = None,
+    interruption: Sequence[str] | None = None,
+    competing: Sequence[str] | None = None,
     n_power: int = 80,
 ) -> Battery:
     """Run the registered steps and keep every detailed result.
@@ -500,6 +661,11 @@ def run_battery(
     Per-indicator steps run for the first indicator, then for the next, so the
     summary lists each indicator's findings together, then the others.
 
+    Before a step runs, its checks decide whether the data can support it
+    (:func:`~cftf_analysis.stats.support.data_support`); an analysis that
+    fails one is not run and is kept in ``Battery.support`` with the reason.
+    Only the series some per-indicator analysis can use are drawn.
+
     Examples
     --------
     >>> import cftf_analysis as cftf
@@ -508,61 +674,40 @@ def run_battery(
     >>> list(battery.results), sorted(battery["ccf"].table["indicator"].unique())
     (['ccf', 'change_points'], ['revenue_total', 'territory'])
     """
-    resolved = _resolve_inputs(case, reports, indicators, events, series)
-    the_case, reports, indicators, events, spec, labels = resolved
-    info = describe_series(indicators, spec, labels)
-    options = BatteryOptions(
-        pairs=tuple(info) if pairs is None else tuple(pairs),
-        max_lag=max_lag,
-        count_lag=count_lag,
-        n_draws=n_draws,
-        seed=seed,
-        alpha=alpha,
-        counts=counts,
-        indicator_model=indicator_model,
-        n_null=n_null,
-        date=date,
-        influence=influence,
-        n_power=n_power,
-    )
+    from cftf_analysis.stats.support import support_table
+
+    ctx = battery_context(
+        reports, indicators, case=case, events=events, coverage=coverage, series=series,
+        pairs=pairs, max_lag=max_lag, count_lag=count_lag, n_draws=n_draws, seed=seed,
+        alpha=alpha, counts=counts, indicator_model=indicator_model, n_null=n_null, freq=freq,
+        interruption=interruption, competing=competing, n_power=n_power, date=date,
+        start=start, end=end, influence=influence,
+    )  # fmt: skip
+    # within one battery too: the null paths reuse the path draws
+    cache = cache if cache is not None else IndicatorCache()
+    ctx = dataclasses.replace(ctx, cache=cache)
+    options = ctx.options
     available = registered_steps()
     chosen = list(available) if steps is None else list(steps)
     unknown = [s for s in chosen if s not in available]
     if unknown:
         raise ArgumentError(f"unknown step(s) {unknown}; registered: {', '.join(available)}")
     plan = {name: available[name] for name in chosen}
-    panel = monthly_panel(
-        reports, indicators, coverage=coverage, series=spec, date=date, start=start, end=end
-    )
-    missing = [p for p in options.pairs if p not in info]
-    if missing:
-        raise ArgumentError(
-            f"pairs: {missing} are not series of the panel; its series are {list(info)}"
-        )
-    for name in info:
-        panel[f"{name}_{scale_of(info[name].unit).suffix}"] = (
-            panel[name] / scale_of(info[name].unit).divisor
-        )
-    if counts not in panel.columns:
-        raise ArgumentError(
-            f"counts={counts!r} is not a panel column; use 'n_reports' or, with coverage, "
-            "'n_articles_defection'"
-        )
+    support = support_table(ctx, plan.values())
+    ctx = dataclasses.replace(ctx, support=support)
+    per_indicator = [s for s in plan.values() if s.per_indicator]
+    drawn = [p for p in options.pairs if any(ctx.is_supported(s.name, p) for s in per_indicator)]
     draws = None
-    # within one battery too: the null paths reuse the path draws
-    cache = cache if cache is not None else IndicatorCache()
-    if any(s.per_indicator for s in plan.values()) and options.pairs:
+    panel = ctx.panel
+    if drawn:
         months = pd.DatetimeIndex(panel["month"])
-        wanted = {p: spec[p] for p in options.pairs}
+        wanted = {p: ctx.specs[p] for p in drawn}
         draws = joint_draws(
-            reports, indicators, wanted, months, n_draws=n_draws, seed=seed,
+            ctx.reports, ctx.indicators, wanted, months, n_draws=n_draws, seed=seed,
             model=indicator_model, date=date, cache=cache,
         )  # fmt: skip
         panel = with_drawn_series(panel, draws)
-    note = the_case.reporting_caveat if the_case is not None else REPORTING_CAVEAT
-    ctx = BatteryContext(
-        panel, reports, indicators, events, coverage, options, info, note, draws, cache=cache
-    )
+        ctx = dataclasses.replace(ctx, panel=panel, draws=draws)
     parts: dict[str, list[StepResult]] = {name: [] for name in plan}
     errors: list[str] = []
     records: list[dict[str, Any]] = []
@@ -580,15 +725,15 @@ def run_battery(
         records.extend(out.rows.to_dict("records"))
         finding_steps.extend([step.name] * len(out.rows))
 
-    per_indicator = [s for s in plan.values() if s.per_indicator]
     for indicator in options.pairs:
         if draws is not None and indicator in draws.failed:
             errors.append(f"{indicator}: not analysed: {draws.failed[indicator]}")
             continue
         for step in per_indicator:
-            attempt(step, indicator)
+            if ctx.is_supported(step.name, indicator):
+                attempt(step, indicator)
     for step in plan.values():
-        if not step.per_indicator:
+        if not step.per_indicator and ctx.is_supported(step.name):
             attempt(step, None)
     summary = pd.DataFrame(records, columns=FINDING_COLUMNS)
     summary["p_battery"] = battery_adjusted(summary)
@@ -601,13 +746,14 @@ def run_battery(
         steps=plan,
         errors=errors,
         options=options,
-        reports=reports,
-        indicators=indicators,
-        events=events,
-        coverage=coverage,
-        series=info,
-        case=the_case,
+        reports=ctx.reports,
+        indicators=ctx.indicators,
+        events=ctx.events,
+        coverage=ctx.coverage,
+        series=dict(ctx.series),
+        case=ctx.case,
         draws=draws,
+        support=support,
         context=ctx,
         finding_steps=tuple(finding_steps),
         latent_observations=_latent_observations(draws),
@@ -709,6 +855,9 @@ def association_summary(
     end: str | pd.Timestamp | None = None,
     influence: bool = True,
     cache: IndicatorCache | None = None,
+    freq: CaseFreq | None = None,
+    interruption: Sequence[str] | None = None,
+    competing: Sequence[str] | None = None,
     n_power: int = 80,
 ) -> pd.DataFrame:
     """The standard battery for "does financial decline precede defection reporting?".
@@ -794,6 +943,18 @@ def association_summary(
         batteries on the same indicators: the latent fits, path draws, null
         paths and leave-one-out refits, which do not depend on the reports,
         are computed once (the results are the same as without it).
+    freq
+        Period of the counts-only analyses (change points, interrupted time
+        series): ``"MS"`` (months) or ``"QS"`` (quarters, the months summed).
+        Default: the case's ``freq``, else months. The indicator analyses
+        (cross-correlation, Granger, count model) are monthly whatever it is.
+    interruption, competing
+        Event ids of the interrupted time series with a competing explanation
+        (step ``"competing_event"``): one level change from the period of the
+        first ``interruption`` event, and one of its own from the period of
+        each ``competing`` event. Default: the case file's ``[events]
+        interruption`` and ``competing``; without them the step has nothing to
+        test.
     n_power
         Simulated datasets per planted effect for the power of the count model
         and the cross-correlation (latent model only;
@@ -811,7 +972,10 @@ def association_summary(
         ``caveat``: a correlation, an F statistic, a rate or odds ratio),
         ``p_value``, ``p_adjusted`` (where a family of tests was run),
         ``n_obs`` (months or reports), ``n_observed_points`` (reported, not
-        interpolated, indicator months behind the finding) and ``caveat``.
+        interpolated, indicator months behind the finding), ``mde`` (where
+        computed: the effect the test could detect with 80% power) and
+        ``caveat``. Analyses the data cannot support are not run: see
+        :func:`~cftf_analysis.stats.support.data_support`.
 
     Examples
     --------
@@ -845,5 +1009,8 @@ def association_summary(
         end=end,
         influence=influence,
         cache=cache,
+        freq=freq,
+        interruption=interruption,
+        competing=competing,
         n_power=n_power,
     ).summary

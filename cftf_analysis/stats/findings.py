@@ -177,7 +177,8 @@ def _p_words(p: float, alpha: float) -> str:
     )
 
 
-#: What an estimate of each ``estimate_kind`` is, in plain words (``{e}`` is the estimate).
+#: What an estimate of each ``estimate_kind`` is, in plain words (``{e}`` is the estimate,
+#: ``{per}`` the period of the counts a change point or event finding ran on).
 _KIND_WORDS: dict[str, str] = {
     "rate ratio": (
         "a rate ratio of {e}: the monthly count is multiplied by {e} for each step named "
@@ -192,23 +193,23 @@ _KIND_WORDS: dict[str, str] = {
         "(a lead in time, not proof of cause)"
     ),
     "ratio of means": (
-        "a ratio of means of {e}: the average monthly count after the break divided by the "
+        "a ratio of means of {e}: the average {per}ly count after the break divided by the "
         "average before"
     ),
     "odds ratio": (
         "an odds ratio of {e}: the odds that a report cites the motive in the later period "
         "divided by the odds in the earlier one"
     ),
-    "number of breaks": "{e} break(s) in the level of the monthly count",
+    "number of breaks": "{e} break(s) in the level of the {per}ly count",
 }
 #: A rate ratio of an event's level change (an interrupted time series), in plain words.
 _EVENT_WORDS = (
-    "a rate ratio of {e}: after the event, monthly reports are {e} times what the trend "
+    "a rate ratio of {e}: after the event, {per}ly reports are {e} times what the trend "
     "before it predicts (1 means no change)"
 )
 
 
-def plain_reading(row: Mapping[str, Any], alpha: float = 0.05) -> str:
+def plain_reading(row: Mapping[str, Any], alpha: float = 0.05, period: str = "month") -> str:
     """One finding (a row of :data:`FINDING_COLUMNS`) in words a policy reader understands.
 
     Says what the estimate is (from ``estimate_kind``), its 95% interval, the
@@ -216,6 +217,8 @@ def plain_reading(row: Mapping[str, Any], alpha: float = 0.05) -> str:
     raw p) and what it means at ``alpha``, the battery-wide p-value, the
     observation the conclusion depends on (``influential`` with ``p_without``)
     and, where the finding has one, its minimum detectable effect (``mde``).
+    ``period`` (``"month"`` or ``"quarter"``) is the period of the counts that
+    change points and event effects ran on; indicator findings are monthly.
 
     Examples
     --------
@@ -232,9 +235,9 @@ def plain_reading(row: Mapping[str, Any], alpha: float = 0.05) -> str:
     kind = row.get("estimate_kind")
     finding = str(row.get("finding", ""))
     if kind == "rate ratio" and "level change" in finding and pd.notna(est):
-        parts.append(_EVENT_WORDS.format(e=_number(float(est))))
+        parts.append(_EVENT_WORDS.format(e=_number(float(est)), per=period))
     elif isinstance(kind, str) and kind in _KIND_WORDS and pd.notna(est):
-        parts.append(_KIND_WORDS[kind].format(e=_number(float(est))))
+        parts.append(_KIND_WORDS[kind].format(e=_number(float(est)), per=period))
     elif pd.notna(est):
         parts.append(f"estimate {_number(float(est))}")
     lo, hi = row.get("ci_low", np.nan), row.get("ci_high", np.nan)

@@ -36,9 +36,17 @@ from scipy import stats
 from statsmodels.discrete.diagnostic import PoissonDiagnostic
 
 from cftf_analysis.errors import AnalysisError, ArgumentError, DataValidationError
-from cftf_analysis.options import SeasonalKind, check_fraction, check_int, check_literal
+from cftf_analysis.options import (
+    CaseFreq,
+    SeasonalKind,
+    check_fraction,
+    check_int,
+    check_literal,
+)
 
 __all__ = [
+    "PERIOD_CODES",
+    "PERIOD_WORDS",
     "acf1",
     "check_design",
     "check_nonnegative_counts",
@@ -51,6 +59,7 @@ __all__ = [
     "monthly_index",
     "nb_dispersion_mle",
     "overdispersion_test",
+    "period_index",
     "seasonal_kind",
     "seasonal_terms",
 ]
@@ -78,6 +87,33 @@ def lag_list(lags: int | Sequence[int]) -> list[int]:
 
 def monthly_index(obj: pd.DataFrame | pd.Series, *, what: str) -> pd.PeriodIndex:
     """Monthly PeriodIndex from a ``month`` column, a DatetimeIndex or a PeriodIndex."""
+    return period_index(obj, freq="MS", what=what)
+
+
+#: Pandas period code of each analysis frequency (:data:`~cftf_analysis.options.CaseFreq`).
+PERIOD_CODES: dict[str, str] = {"MS": "M", "QS": "Q"}
+#: Words for one period of each analysis frequency, singular and plural.
+PERIOD_WORDS: dict[str, tuple[str, str]] = {
+    "MS": ("month", "months"),
+    "QS": ("quarter", "quarters"),
+}
+
+
+def period_index(obj: pd.DataFrame | pd.Series, *, freq: CaseFreq, what: str) -> pd.PeriodIndex:
+    """PeriodIndex of months (``freq="MS"``) or quarters (``"QS"``) of a series or panel.
+
+    Read from a ``month`` column, a DatetimeIndex (each date's period) or a
+    PeriodIndex; two rows in one period are an error naming the second row.
+
+    Examples
+    --------
+    >>> s = pd.Series([1, 2], index=pd.to_datetime(["2020-01-01", "2020-04-01"]))
+    >>> period_index(s, freq="QS", what="series").astype(str).tolist()
+    ['2020Q1', '2020Q2']
+    """
+    check_literal(freq, CaseFreq, "freq")
+    code = PERIOD_CODES[freq]
+    word = PERIOD_WORDS[freq][0]
     if isinstance(obj, pd.DataFrame) and "month" in obj.columns:
         source: Any = obj["month"]
         if source.isna().any():
@@ -87,9 +123,9 @@ def monthly_index(obj: pd.DataFrame | pd.Series, *, what: str) -> pd.PeriodIndex
     else:
         source = obj.index
     if isinstance(source, pd.PeriodIndex):
-        periods = source.asfreq("M")
+        periods = source.asfreq(code)
     elif isinstance(source, pd.DatetimeIndex):
-        periods = source.to_period("M")
+        periods = source.to_period(code)
     else:
         raise ArgumentError(
             f"{what} needs a 'month' column, a DatetimeIndex or a PeriodIndex; "
@@ -99,9 +135,9 @@ def monthly_index(obj: pd.DataFrame | pd.Series, *, what: str) -> pd.PeriodIndex
         dup = periods[periods.duplicated()][0]
         row = int(np.flatnonzero(periods == dup)[1]) + 1
         raise DataValidationError(
-            f"duplicate month {dup}", file="<DataFrame>", row=row, column="month"
+            f"duplicate {word} {dup}", file="<DataFrame>", row=row, column="month"
         )
-    return pd.PeriodIndex(periods, freq="M")
+    return pd.PeriodIndex(periods, freq=code)
 
 
 def check_nonnegative_counts(values: pd.Series, column: str, months: pd.PeriodIndex) -> None:

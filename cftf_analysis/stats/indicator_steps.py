@@ -73,6 +73,7 @@ from cftf_analysis.stats.findings import finding_frame, finding_row
 from cftf_analysis.stats.granger import granger_test
 from cftf_analysis.stats.multiple import adjust_pvalues
 from cftf_analysis.stats.pooling import pool_f_tests
+from cftf_analysis.stats.support import indicator_analysis_support
 from cftf_analysis.stats.timeseries import fit_ar, linear_detrend
 
 __all__ = [
@@ -838,6 +839,10 @@ class CountModelStep:
     per_indicator: bool = True
     table_name: str | None = "count_model"
 
+    def support(self, ctx: BatteryContext, indicator: str | None) -> list[dict[str, Any]]:
+        """Enough figures of a falling indicator, and monthly counts dense enough."""
+        return indicator_analysis_support(ctx, self.name, _indicator(indicator), max_lag=None)
+
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
         ind = _indicator(indicator)
         opts = ctx.options
@@ -925,6 +930,11 @@ class CrossCorrelationStep:
     per_indicator: bool = True
     table_name: str | None = "ccf"
 
+    def support(self, ctx: BatteryContext, indicator: str | None) -> list[dict[str, Any]]:
+        """Enough figures of a falling indicator over enough months, and dense monthly counts."""
+        ind = _indicator(indicator)
+        return indicator_analysis_support(ctx, self.name, ind, max_lag=ctx.options.max_lag)
+
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
         ind = _indicator(indicator)
         opts = ctx.options
@@ -1011,6 +1021,11 @@ class GrangerStep:
     label: str = "Granger"
     per_indicator: bool = True
     table_name: str | None = "granger"
+
+    def support(self, ctx: BatteryContext, indicator: str | None) -> list[dict[str, Any]]:
+        """Enough figures of a falling indicator over enough months, and dense monthly counts."""
+        ind = _indicator(indicator)
+        return indicator_analysis_support(ctx, self.name, ind, max_lag=min(ctx.options.max_lag, 3))
 
     def run(self, ctx: BatteryContext, indicator: str | None) -> StepResult:
         ind = _indicator(indicator)

@@ -17,6 +17,7 @@ import pytest
 from cftf_analysis.figures import make_figure
 from cftf_analysis.figures.catalog import CONF_LEVEL
 from cftf_analysis.tables import report_count_spread, timeline_events
+from tests.figures.helpers import by_gid
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
@@ -268,3 +269,63 @@ def test_every_figure_has_a_caption_test(name):
         "rate_ratios", "sensitivity", "power", "specification_curve",
     }  # fmt: skip
     assert f"test_{name}_caption" in globals()
+
+
+# --- the second case: a series with too few figures, a motive figure with one quarter --------
+
+
+@pytest.fixture(scope="module")
+def shabaab():
+    """The al-Shabaab battery with the steps whose checks the captions read (no draws made)."""
+    import cftf_analysis as cftf
+
+    return cftf.run_battery(case="al-shabaab", steps=["ccf", "motive_trends"], n_draws=5)
+
+
+def test_timeline_caption_of_a_series_with_too_few_figures(shabaab):
+    text = caption("timeline", shabaab)
+    spread = report_count_spread(shabaab.reports)
+    peak = spread.loc[spread["n_reports"].idxmax()]
+    raw = pd.read_csv(shabaab.case.folder / "indicators.csv", dtype=str).set_index("indicator_id")
+    # B001: USD million a month in 2020; B003: USD million a year in 2021; B002 "at least"
+    assert raw.loc["B001", "unit"] == "USD million per month"
+    assert raw.loc["B003", "unit"] == "USD million per year"
+    per_month = [float(raw.loc["B001", "value"]), float(raw.loc["B003", "value"]) / 12]
+    years = [raw.loc[i, "period"] for i in ("B001", "B003")]
+    assert raw.loc["B002", "qualifier"] == "at_least"
+    key = timeline_events(
+        shabaab.events,
+        event_ids=shabaab.case.major_events,
+        start=shabaab.panel["month"].min(),
+        end=shabaab.panel["month"].max() + pd.offsets.MonthEnd(0),
+    )
+    expected = [f"{peak['n_reports']:.1f}", f"{peak['month']:%Y}", "2"]
+    expected += [f"{v:.0f}" for v in per_month] + years
+    expected += ["1", str(len(key))]
+    assert numbers(text) == expected
+    assert "too few for a series, so drawn as reported and not joined" in text
+    assert "interpolated" not in text
+    fig, _ = make_figure("timeline", shabaab)
+    import matplotlib.pyplot as plt
+
+    panel = next(a for a in fig.axes if a.get_label() == "revenue")
+    assert not by_gid(panel, "path")  # no line joins them
+    # yearly averages: the two figures and the "at least" bound, each over its year
+    assert len(by_gid(panel, "period-segments")[0].get_segments()) == 3
+    plt.close(fig)
+
+
+def test_motive_caption_with_one_quarter_drawn(shabaab):
+    from statsmodels.stats.proportion import proportion_confint
+
+    text = caption("motive_shares", shabaab)
+    reports = shabaab.reports
+    mid = reports["published_start"] + (reports["published_end"] - reports["published_start"]) / 2
+    quarters = reports.groupby(mid.dt.to_period("Q"))["motive_financial"].agg(["size", "sum"])
+    (drawn,) = [q for _, q in quarters[quarters["size"] >= 5].iterrows()]
+    low, high = proportion_confint(drawn["sum"], drawn["size"], alpha=0.05, method="wilson")
+    share = {m: reports[f"motive_{m}"].astype(float).mean() for m in ("violence", "ideology")}
+    expected = ["5", pct(CONF_LEVEL), pct(share["violence"]), pct(share["ideology"]), "0"]
+    expected += [str(drawn["size"]), str(drawn["sum"]), str(drawn["size"]), pct(low), pct(high)]
+    assert numbers(text) == expected
+    assert "in the one quarter drawn the interval is wide" in text
