@@ -90,6 +90,7 @@ from cftf_analysis.stats.draws import IndicatorCache
 
 if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.case import Case
+    from cftf_analysis.stats.battery import Battery
 
 __all__ = [
     "DEFAULT_CHOICES",
@@ -376,6 +377,17 @@ class MultiverseResult:
                     f" Counting only the {int(row['uniform_n_reports'])} reports of the uniform "
                     f"search protocol: {uni} {interval}, p = {row['uniform_p_value']:.2g}; "
                     f"{verdict}."
+                )
+            elif isinstance(row["uniform_spec"], str):
+                spec = self.specs.set_index("spec_id").loc[row["uniform_spec"]]
+                reasons = spec["reason"].split(" | ") if isinstance(spec["reason"], str) else []
+                own = [r for r in reasons if f"({row['indicator']})" in r]
+                # the first reason that names this series, without the analyses' names
+                why = (own or reasons or [""])[0].split("): ", 1)[-1]
+                text += (
+                    f" Counting only the {int(spec['n_reports'])} reports of the uniform search "
+                    "protocol, the finding could not be computed"
+                    + (f": {why.rstrip('.')}." if why else ".")
                 )
             out.append(text)
         return out
@@ -1096,7 +1108,7 @@ def multiverse(
         expected = len(run.steps) * len(run.pairs)
         record["n_reports"] = n_reports
         record["status"] = "ran" if len(found) == expected else ("partial" if found else "failed")
-        record["reason"] = "; ".join(battery.errors)
+        record["reason"] = " | ".join([*battery.errors, *_unsupported(battery, run.steps)])
         specs.append(record)
     table = _table(rows)
     reference = _reference(table, runs)
@@ -1115,3 +1127,13 @@ def multiverse(
         seed=seed,
         alpha=alpha,
     )
+
+
+def _unsupported(battery: Battery, steps: Sequence[str]) -> list[str]:
+    """The data-support checks that stopped one of ``steps`` in ``battery``, in words."""
+    from cftf_analysis.stats.support import support_sentences
+
+    table = battery.support
+    if table is None or table.empty:
+        return []
+    return [s.rstrip(".") for s in support_sentences(table[table["analysis"].isin(steps)])]
