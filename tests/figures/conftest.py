@@ -1,4 +1,7 @@
-"""Fixtures shared by the figure tests: bundled data, an Axes, and no show()."""
+"""Fixtures shared by the figure tests: bundled data, an Axes, and no show().
+
+The standard battery they draw from is the session's (``battery`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -23,16 +26,6 @@ def panel(reports) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def events() -> pd.DataFrame:
     return cftf.load_events()
-
-
-@pytest.fixture(scope="session")
-def battery():
-    """The standard battery on the bundled case, with few sensitivity draws (fast)."""
-    return cftf.run_battery(case="islamic-state", n_draws=BATTERY_DRAWS)
-
-
-#: Sensitivity draws of the :func:`battery` fixture (the visual baselines use them too).
-BATTERY_DRAWS = 20
 
 
 @pytest.fixture(autouse=True)
