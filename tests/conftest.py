@@ -55,8 +55,19 @@ def bundled_events() -> pd.DataFrame:
     return cftf.load_events()
 
 
-#: Sensitivity draws of the :func:`report_root` report (the figure tests' battery uses as many).
-REPORT_DRAWS = 20
+#: Sensitivity draws of the session's :func:`battery` and :func:`report_root` (the visual
+#: baselines were drawn from such a battery).
+BATTERY_DRAWS = 20
+
+
+@pytest.fixture(scope="session")
+def battery():
+    """The standard battery on the bundled case, with few sensitivity draws, run once.
+
+    Shared by the whole session (the figure tests, the battery's own tests): read it,
+    never modify it. A test module that needs other options defines its own.
+    """
+    return cftf.run_battery(case="islamic-state", n_draws=BATTERY_DRAWS)
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +81,19 @@ def report_root(tmp_path_factory):
     from cftf_analysis.cli import app
 
     root = tmp_path_factory.mktemp("report")
-    result = CliRunner().invoke(app, ["report", "--out", str(root), "--draws", str(REPORT_DRAWS)])
+    result = CliRunner().invoke(app, ["report", "--out", str(root), "--draws", str(BATTERY_DRAWS)])
     assert result.exit_code == 0, result.output
     return root
+
+
+@pytest.fixture
+def report_uses_the_session_battery(battery, monkeypatch):
+    """``run_report`` (and ``cftf-analysis report``) take the session's battery, run none.
+
+    For tests of what the report does with its outputs (manifests, atomic swaps, disk
+    errors), which do not depend on the analysis: each then costs its writes, not a
+    battery run. What the report computes is tested with real runs (``report_root``).
+    """
+    from cftf_analysis.stats import battery as module
+
+    monkeypatch.setattr(module, "run_battery", lambda *args, **kwargs: battery)

@@ -106,10 +106,13 @@ def test_obstacle_3_series_of_any_producer(example):
     panel = cftf.monthly_panel(case.reports, case.indicators)
     assert {"revenue_total", "territory"} <= set(panel.columns)
     # named series, under any column name
-    series = {"rev": {"indicator": "revenue_total", "producer": "Valley Monitoring Group"}}
+    # what is tested is the series' name: the producer with five figures (each is refitted
+    # without it, for the influence check), few draws, no Monte Carlo null, no power
+    series = {"rev": {"indicator": "revenue_total", "producer": "Crossroads Institute"}}
     table = cftf.association_summary(
-        case.reports, case.indicators, series=series, steps=["count_model"]
-    )
+        case.reports, case.indicators, series=series, steps=["count_model"],
+        n_draws=20, n_null=0, n_power=0,
+    )  # fmt: skip
     assert table["indicator"].tolist() == ["rev"]
     with pytest.raises(ArgumentError, match=r"pairs: \['fighters'\] are not series"):
         cftf.association_summary(case.reports, case.indicators, pairs=("fighters",))
@@ -118,9 +121,10 @@ def test_obstacle_3_series_of_any_producer(example):
 def test_obstacle_4_explicit_inputs_never_mix_in_bundled_events(tmp_path, example):
     folder = example.parent
     out = tmp_path / "out"
-    # without the case file, its user indicator is unknown: keep the built-in ones
+    # without the case file, its user indicator is unknown: keep a built-in one (one series
+    # is enough to test the events, and the latent fits of a second would treble the time)
     indicators = pd.read_csv(folder / "indicators.csv", dtype=str, keep_default_na=False)
-    indicators = indicators[indicators["indicator"] != "revenue_checkpoints"]
+    indicators = indicators[indicators["indicator"] == "territory"]
     indicators.to_csv(tmp_path / "indicators.csv", index=False)
     result = runner.invoke(
         app,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import types
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,11 @@ def test_notebook_uses_only_public_names(path):
     used = set(re.findall(r"\bcftf\.([A-Za-z_]\w*)", code_of(path)))
     assert used, path.name
     assert used <= set(cftf.__all__), f"{path.name}: not public: {used - set(cftf.__all__)}"
+    # deeper paths too (cftf.figures.FIGURES): each module on the way lists the next name
+    for chain in re.findall(r"\bcftf((?:\.[A-Za-z_]\w*)+)", code_of(path)):
+        obj: object = cftf
+        for name in chain.lstrip(".").split("."):
+            if not isinstance(obj, types.ModuleType):
+                break
+            assert name in obj.__all__, f"{path.name}: cftf{chain}: {name} is not public"
+            obj = getattr(obj, name)

@@ -518,7 +518,7 @@ def test_report_outputs_follow_the_umask(previous):
     [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")],
 )
 def test_report_disk_errors_are_one_line_and_the_previous_outputs_stay(
-    tmp_path, previous, monkeypatch, failure, message
+    tmp_path, previous, monkeypatch, failure, message, report_uses_the_session_battery
 ):
     root = tmp_path / "out"
     shutil.copytree(previous[0], root, symlinks=True)
@@ -535,7 +535,9 @@ def test_report_disk_errors_are_one_line_and_the_previous_outputs_stay(
     assert snapshot(root) == before
 
 
-def test_report_tables_given_as_frames_are_hashed_not_the_case_files(tmp_path):
+def test_report_tables_given_as_frames_are_hashed_not_the_case_files(
+    tmp_path, report_uses_the_session_battery
+):
     from cftf_analysis.report import run_report
 
     reports = pd.read_csv(config.REPORTS_FILE, dtype=str, keep_default_na=False)
@@ -625,3 +627,17 @@ def test_default_layout_two_sibling_trees_with_gitkeep(tmp_path):
     assert all((tmp_path / rel / ".gitkeep").is_file() for rel in TREES)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".cftf-outputs.lock", "data", "figures"]
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["processed"]
+
+    # `figures` without --out redraws the same layout: every file as the report wrote it
+    def digests() -> dict[str, str]:
+        return {
+            str(p.relative_to(tmp_path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in tmp_path.rglob("*")
+            if p.is_file()
+        }
+
+    before = digests()
+    command = [sys.executable, "-m", "cftf_analysis.cli", "figures"]
+    done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert digests() == before

@@ -264,8 +264,9 @@ class BatteryContext:
         key = (indicator, n_sims, n_draws)
         if key not in self.null_cache:
             sd = self.draws.series[indicator] if self.draws is not None else None
-            null = self.null_model(indicator)
-            if sd is None or null is None or n_sims == 0:
+            # no simulations, no model to fit (one refit per observation)
+            null = self.null_model(indicator) if n_sims > 0 else None
+            if sd is None or null is None:
                 self.null_cache[key] = None
             else:
                 fit = sd.latent

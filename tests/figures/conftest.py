@@ -1,4 +1,7 @@
-"""Fixtures shared by the figure tests: bundled data, an Axes, and no show()."""
+"""Fixtures shared by the figure tests: bundled data, an Axes, and no show().
+
+The standard battery they draw from is the session's (``battery`` in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -28,13 +31,10 @@ def events() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def battery():
-    """The standard battery on the bundled case, with few sensitivity draws (fast), and a
-    multiverse of every choice at the same size, as the report attaches it."""
-    from cftf_analysis.stats.draws import IndicatorCache
-
-    cache = IndicatorCache()
-    battery = cftf.run_battery(case="islamic-state", n_draws=BATTERY_DRAWS, cache=cache)
+def battery(battery):
+    """The session's battery (tests/conftest.py) with a multiverse of every choice at the
+    same size attached, as the report attaches it (the specification curve reads it)."""
+    cache = battery.context.cache if battery.context is not None else None
     mv = cftf.multiverse(battery.case, n_draws=BATTERY_DRAWS, n_null=MULTIVERSE_NULL, cache=cache)
     return replace(battery, multiverse=mv)
 

@@ -9,17 +9,11 @@ import pytest
 
 import cftf_analysis as cftf
 from cftf_analysis.figures.catalog import FIGURES, make_figure
-from tests.conftest import REPORT_DRAWS
-from tests.figures.conftest import BATTERY_DRAWS
 
 
 @pytest.fixture(scope="module")
 def loaded(report_root):
     return cftf.load_results(report_root)
-
-
-def test_the_report_and_the_battery_fixture_ran_the_same_battery():
-    assert REPORT_DRAWS == BATTERY_DRAWS
 
 
 def test_load_results_gives_back_every_table_of_the_battery(battery, loaded):

@@ -22,12 +22,8 @@ from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
 from cftf_analysis.stats.findings import caveat, finding_frame, finding_row, scale_of
 from tests.stats.reference import glm_per_draw, prewhitened_r, rubin, window_arrays
 
-
-@pytest.fixture(scope="module")
-def battery():
-    return run_battery(
-        cftf.load_reports(), cftf.load_indicators(), events=cftf.load_events(), n_draws=20
-    )
+# ``battery``: the session's standard battery on the bundled case (tests/conftest.py).
+# The batteries run here test no power: n_power=0 spares the power simulations.
 
 
 def test_schema_and_caveats(battery):
@@ -122,7 +118,7 @@ def test_unusable_pair_is_reported_not_filled(battery):
     reports, indicators = cftf.load_reports(), cftf.load_indicators()
     # a panel series with one reported point cannot be tested
     one = indicators[~((indicators["indicator"] == "territory") & (indicators["value"] != 90800))]
-    b = run_battery(reports, one, pairs=("territory",), n_draws=2)
+    b = run_battery(reports, one, pairs=("territory",), n_draws=2, n_power=0)
     assert b.errors, "a failed test must be listed"
     assert not b.summary["finding"].str.contains("territory vs reports").any()
     assert pd.api.types.is_float_dtype(b.summary["estimate"])
@@ -138,7 +134,9 @@ def test_corpus_coverage_as_exposure_and_alternative_series(rng):
             "n_articles_defection": rng.poisson(30, len(months)),
         }
     )
-    b = run_battery(reports, indicators, coverage=coverage, n_draws=3, pairs=("territory",))
+    b = run_battery(
+        reports, indicators, coverage=coverage, n_draws=3, pairs=("territory",), n_power=0
+    )
     row = b.summary[b.summary["finding"].str.startswith("reports per month")].iloc[0]
     assert "offset" in row["caveat"]
     scale = scale_of("km2")
@@ -152,6 +150,7 @@ def test_corpus_coverage_as_exposure_and_alternative_series(rng):
         counts="n_articles_defection",
         n_draws=3,
         pairs=("territory",),
+        n_power=0,
     )
     alt_row = alt.summary[alt.summary["finding"].str.startswith("reports per month")].iloc[0]
     fixed = alt.panel.set_index("month")["n_articles_defection"].reindex(alt.draws.months)
@@ -221,7 +220,7 @@ def toy_step():
 
 def test_a_registered_step_appears_in_the_summary(toy_step, bundled_reports, bundled_indicators):
     table = cftf.association_summary(
-        bundled_reports, bundled_indicators, steps=["ccf", "toy"], n_draws=2
+        bundled_reports, bundled_indicators, steps=["ccf", "toy"], n_draws=2, n_power=0
     )
     toy = table[table["finding"].str.startswith("toy:")].set_index("indicator")
     panel = cftf.monthly_panel(bundled_reports, bundled_indicators)
@@ -253,7 +252,7 @@ def test_a_step_that_cannot_run_is_listed(bundled_reports, bundled_indicators):
 
     register_step(Failing())
     try:
-        b = run_battery(bundled_reports, bundled_indicators, steps=["failing"])
+        b = run_battery(bundled_reports, bundled_indicators, steps=["failing"], n_draws=2)
     finally:
         unregister_step("failing")
     assert b.errors == [

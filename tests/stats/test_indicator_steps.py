@@ -175,7 +175,10 @@ def test_without_a_null_the_p_values_are_rubins(counts):
 
 @pytest.fixture(scope="module")
 def battery():
-    return run_battery(case="islamic-state", steps=["count_model"], n_draws=60, n_null=39)
+    # no power simulations: this module tests the Monte Carlo null, not the power
+    return run_battery(
+        case="islamic-state", steps=["count_model"], n_draws=60, n_null=39, n_power=0
+    )
 
 
 def test_the_battery_reports_the_monte_carlo_p_and_keeps_rubins(battery):
@@ -196,7 +199,7 @@ def test_the_battery_reports_the_monte_carlo_p_and_keeps_rubins(battery):
 def test_interpolation_and_n_null_zero_fall_back_to_rubin():
     steps = ["count_model", "ccf", "granger"]
     for kwargs in ({"indicator_model": "linear"}, {"n_null": 0}):
-        b = run_battery(case="islamic-state", steps=steps, n_draws=8, **kwargs)
+        b = run_battery(case="islamic-state", steps=steps, n_draws=8, n_power=0, **kwargs)
         # every finding is computed (dropping an end figure of an interpolated series
         # shortens the influence check's window instead of failing)
         assert b.errors == []
