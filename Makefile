@@ -27,7 +27,7 @@ report-all: $(STAMP) ## build every bundled case, each into its own folder (the 
 		echo "== $$id"; $(VENV)/bin/cftf-analysis report --case "$$id"; \
 	done
 
-figures: $(STAMP) ## rebuild figures/ only
+figures: $(STAMP) ## redraw figures/ and summary.md from the results in data/processed/ (no analysis; seconds)
 	$(VENV)/bin/cftf-analysis figures
 
 test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks, Spark, slow checks)

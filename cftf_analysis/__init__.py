@@ -80,6 +80,7 @@ _LAZY: dict[str, str] = {
     "data_support": "cftf_analysis.stats.support",
     "motive_share_trend": "cftf_analysis.stats.motives",
     "sensitivity": "cftf_analysis.stats.sensitivity",
+    "multiverse": "cftf_analysis.stats.multiverse",
     "adjust_pvalues": "cftf_analysis.stats.multiple",
     # the battery
     "Battery": "cftf_analysis.stats.battery",
@@ -110,11 +111,15 @@ _LAZY: dict[str, str] = {
     "plot_rate_ratios": "cftf_analysis.figures.effects",
     "plot_sensitivity": "cftf_analysis.figures.sensitivity",
     "sensitivity_figure": "cftf_analysis.figures.sensitivity",
+    "plot_specification_curve": "cftf_analysis.figures.speccurve",
+    "specification_curve_figure": "cftf_analysis.figures.speccurve",
     "save_figure": "cftf_analysis.figures.theme",
     "report_theme": "cftf_analysis.figures.theme",
     "make_figure": "cftf_analysis.figures.catalog",
     # the report
     "run_report": "cftf_analysis.report",
+    "load_results": "cftf_analysis.report",
+    "redraw_figures": "cftf_analysis.report",
     "latent_indicator": "cftf_analysis.stats.latent",
     # corpus
     "count_corpus": "cftf_analysis.corpus",
@@ -171,6 +176,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis.figures.power import plot_power_curves
     from cftf_analysis.figures.scatter import plot_lagged_scatter
     from cftf_analysis.figures.sensitivity import plot_sensitivity, sensitivity_figure
+    from cftf_analysis.figures.speccurve import (
+        plot_specification_curve,
+        specification_curve_figure,
+    )
     from cftf_analysis.figures.theme import report_theme, save_figure
     from cftf_analysis.figures.timeline import plot_indicator, plot_report_counts, timeline_figure
     from cftf_analysis.headline import percent_change
@@ -185,7 +194,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from cftf_analysis.observations import indicator_observations
     from cftf_analysis.panel import indicator_points, month_weights, monthly_panel, series_rows
-    from cftf_analysis.report import run_report
+    from cftf_analysis.report import load_results, redraw_figures, run_report
     from cftf_analysis.stats.battery import (
         Battery,
         BatteryContext,
@@ -206,6 +215,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from cftf_analysis.stats.latent import latent_indicator
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
+    from cftf_analysis.stats.multiverse import multiverse
     from cftf_analysis.stats.sensitivity import sensitivity
     from cftf_analysis.stats.stationarity import stationarity_tests
     from cftf_analysis.stats.support import data_support

@@ -917,6 +917,91 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
+#: A cell that :func:`neutralise_formulas` prefixed: an apostrophe before a formula start.
+_NEUTRALISED = re.compile(r"\A'(?=" + _FORMULA_START.pattern + ")")
+
+
+def csv_schema(frame: pd.DataFrame) -> dict[str, Any]:
+    """What :func:`read_written_csv` needs to read ``frame`` back from its CSV.
+
+    ``{"columns": {column: dtype name}, "missing": [columns with missing values]}``;
+    plain JSON, so it can be stored beside the file.
+
+    Examples
+    --------
+    >>> csv_schema(pd.DataFrame({"x": [1.5, None], "t": ["a", "b"]}))["missing"]
+    ['x']
+    """
+    return {
+        "columns": {str(c): str(frame[c].dtype) for c in frame.columns},
+        "missing": [str(c) for c in frame.columns if frame[c].isna().any()],
+    }
+
+
+def read_written_csv(path: str | os.PathLike[str], schema: dict[str, Any]) -> pd.DataFrame:
+    """Read a CSV written by :func:`write_csv` back into the frame it was written from.
+
+    ``schema`` is :func:`csv_schema` of that frame. Numbers come back bit for
+    bit (the CSV holds their shortest exact form), dates and booleans with
+    their dtypes, and text cells without the apostrophe that
+    :func:`neutralise_formulas` put before a formula. Two things a CSV cannot
+    tell apart come back one way: in a text column that had missing values an
+    empty cell is missing (never ``""``), and dates are days (the CSV keeps
+    no time of day).
+
+    Raises
+    ------
+    DataValidationError
+        When the file's columns are not the schema's.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> frame = pd.DataFrame({"x": [0.1 + 0.2, None], "t": ["=1+1", "ok"],
+    ...                       "d": pd.to_datetime(["2016-03-01", "2017-01-01"])})
+    >>> path = write_csv(frame, Path(tempfile.mkdtemp()) / "t.csv")
+    >>> back = read_written_csv(path, csv_schema(frame))
+    >>> back.equals(frame), back["t"].tolist()
+    (True, ['=1+1', 'ok'])
+    """
+    text = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    columns = schema["columns"]
+    if list(text.columns) != list(columns):
+        raise DataValidationError(
+            f"columns {list(text.columns)} are not the {list(columns)} written with it",
+            file=str(path),
+        )
+    missing = set(schema.get("missing", ()))
+    out = {c: _typed(text[c], dtype, c in missing) for c, dtype in columns.items()}
+    return pd.DataFrame(out, index=pd.RangeIndex(len(text)))
+
+
+def _typed(text: pd.Series, name: str, has_missing: bool) -> pd.Series:
+    """One column of CSV text as the dtype ``name`` it was written from."""
+    empty = text == ""
+    try:
+        dtype = pd.api.types.pandas_dtype(name)
+    except TypeError:
+        return text
+    if pd.api.types.is_bool_dtype(dtype):
+        values = text.map({"True": True, "False": False})
+        return values.astype(dtype) if not values.isna().any() else values
+    if pd.api.types.is_numeric_dtype(dtype):
+        numbers = text.mask(empty, "nan").astype(object)
+        if pd.api.types.is_float_dtype(dtype):
+            return numbers.astype(dtype)
+        return pd.Series(
+            pd.array([None if e else int(t) for e, t in zip(empty, text, strict=True)], dtype),
+            index=text.index,
+        )
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return pd.to_datetime(text.mask(empty), format="ISO8601").astype(dtype)
+    restored = text.str.replace(_NEUTRALISED, "", n=1, regex=True)
+    if has_missing:
+        restored = restored.mask(empty)
+    return restored.astype(dtype)
+
+
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``frame`` as Parquet atomically, deterministically (no pandas index)."""
     with atomic_path(path) as tmp:

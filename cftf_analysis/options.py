@@ -52,8 +52,10 @@ __all__ = [
     "CcfMethod",
     "ChangePointModel",
     "ChangePointResampling",
+    "CollectionSubset",
     "CorpusEngine",
     "CorpusFreq",
+    "CountSeries",
     "CovType",
     "DateBasis",
     "Detrend",
@@ -68,9 +70,12 @@ __all__ = [
     "IndicatorModel",
     "Interpolation",
     "ItsFamily",
+    "LagWindow",
     "LatentTrend",
+    "MultiverseChoice",
     "NanPolicy",
     "PoolDf",
+    "ProducerChoice",
     "Regression",
     "Seasonal",
     "SeasonalKind",
@@ -125,6 +130,24 @@ BoundMode = Literal["hard", "soft"]
 PoolDf = Literal["barnard_rubin", "classic"]
 #: What pooling does with missing estimates: keep them (NaN result), leave them out, or raise.
 NanPolicy = Literal["propagate", "omit", "raise"]
+
+# --- the multiverse of analysis choices -------------------------------------------------------
+#: The analysis choices :func:`cftf_analysis.stats.multiverse.multiverse` varies.
+MultiverseChoice = Literal[
+    "indicator_model", "producer", "date", "collection", "max_lag", "counts"
+]
+#: Which producer makes a series: the case file's, or each other producer of the series whose
+#: figures can be modelled (at least three with a value or a range, in two different months).
+ProducerChoice = Literal["case", "other"]
+#: Which reports are counted: all, only those of the uniform search protocol (the case's
+#: ``[collection] uniform`` codes), or all but those of the leads that started the search
+#: (``[collection] leads``).
+CollectionSubset = Literal["all", "uniform", "without_leads"]
+#: Largest lag (months) of the cross-correlation a specification tries.
+LagWindow = Literal[6, 3]
+#: The monthly reporting series tested: coded reports, or articles reporting defection in a
+#: news archive (needs a coverage table).
+CountSeries = Literal["n_reports", "n_articles_defection"]
 
 # --- data -------------------------------------------------------------------------------------
 #: How indicator values are filled between reported months.

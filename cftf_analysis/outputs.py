@@ -224,9 +224,14 @@ def _sha256(path: Path) -> str:
 
 
 def _input_record(value: Any) -> dict[str, str]:
-    """An input's entry in the manifest: where it is shown to come from, and its sha256."""
+    """An input's entry in the manifest: where it is shown to come from, and its sha256.
+
+    A mapping is an entry taken from an earlier manifest, kept as it is.
+    """
     import pandas as pd
 
+    if isinstance(value, Mapping):
+        return {"path": str(value["path"]), "sha256": str(value["sha256"])}
     if isinstance(value, pd.DataFrame):
         text = value.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
         return {"path": "<DataFrame>", "sha256": hashlib.sha256(text.encode()).hexdigest()}
@@ -483,6 +488,8 @@ def replace_outputs(
     inputs
         The run's inputs by kind (a path or a data frame; None entries are
         skipped): never written over, and listed in the manifest with their sha256.
+        An input may also be an entry of an earlier manifest (``{"path", "sha256"}``),
+        listed as it is: a run that redraws from earlier results keeps their inputs.
     protected
         Raw data folders besides :data:`~cftf_analysis.config.RAW_DIR`.
     run

@@ -127,9 +127,19 @@ def default_series(
     return out
 
 
-def month_number(ts: pd.Series) -> np.ndarray:
+def month_number(ts: pd.Series | pd.DatetimeIndex) -> np.ndarray:
     """Months since year 0 (``year * 12 + month - 1``) of each timestamp: consecutive
-    months are consecutive integers."""
+    months are consecutive integers.
+
+    Examples
+    --------
+    >>> month_number(pd.Series(pd.to_datetime(["2015-01-31", "2015-02-01"]))).tolist()
+    [24180, 24181]
+    """
+    values = np.asarray(ts)
+    if np.issubdtype(values.dtype, np.datetime64):  # the fast path: no pandas accessor
+        return values.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    ts = pd.Series(ts)
     return (ts.dt.year.to_numpy() * 12 + ts.dt.month.to_numpy() - 1).astype(np.int64)
 
 
@@ -262,8 +272,8 @@ def interpolate(points: pd.Series, grid: pd.DatetimeIndex, how: Interpolation) -
     if known.empty:
         return out
     inside = (grid >= known.index.min()) & (grid <= known.index.max())
-    x_known = month_number(known.index.to_series())
-    x_grid = month_number(grid.to_series())[inside]
+    x_known = month_number(known.index)
+    x_grid = month_number(grid)[inside]
     if how == "step":
         pos = np.searchsorted(x_known, x_grid, side="right") - 1
         out[inside] = known.to_numpy()[pos]

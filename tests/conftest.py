@@ -53,3 +53,23 @@ def bundled_indicators() -> pd.DataFrame:
 def bundled_events() -> pd.DataFrame:
     """The bundled events (do not modify: shared by the whole session)."""
     return cftf.load_events()
+
+
+#: Sensitivity draws of the :func:`report_root` report (the figure tests' battery uses as many).
+REPORT_DRAWS = 20
+
+
+@pytest.fixture(scope="session")
+def report_root(tmp_path_factory):
+    """One ``cftf-analysis report --draws 20`` on the bundled case, shared by the session.
+
+    Read it, never write in it: a test that redraws or edits copies it first.
+    """
+    from typer.testing import CliRunner
+
+    from cftf_analysis.cli import app
+
+    root = tmp_path_factory.mktemp("report")
+    result = CliRunner().invoke(app, ["report", "--out", str(root), "--draws", str(REPORT_DRAWS)])
+    assert result.exit_code == 0, result.output
+    return root

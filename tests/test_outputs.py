@@ -27,6 +27,7 @@ from cftf_analysis import config
 from cftf_analysis.cli import app
 from cftf_analysis.errors import CftfError, OutputError
 from cftf_analysis.outputs import check_outputs
+from cftf_analysis.report import RESULTS_FORMAT
 
 runner = CliRunner()
 ACLED = Path(__file__).parent / "data" / "acled_codebook2023_sample.csv"
@@ -483,10 +484,12 @@ def test_report_manifest_lists_every_file_input_and_setting(previous):
         "inputs",
         "n_draws",
         "package",
+        "results_format",
         "seed",
         "version",
     ]
     assert (manifest["case"], manifest["seed"], manifest["n_draws"]) == ("islamic-state", 7, 2)
+    assert manifest["results_format"] == RESULTS_FORMAT
     assert manifest["version"] == __version__ and manifest["figures"] is False
     assert {root / name for name in manifest["files"]} == {
         *outputs.processed,

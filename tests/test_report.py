@@ -1,8 +1,10 @@
-"""The report command: outputs, byte-identical reruns, atomic writes, CLI errors."""
+"""The report and figures commands: outputs, byte-identical reruns and redraws, CLI errors."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,14 +33,12 @@ def digests(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    roots = []
-    for name in ("a", "b"):
-        root = tmp_path_factory.mktemp(name)
-        result = runner.invoke(app, ["report", "--out", str(root), "--draws", "20"])
-        assert result.exit_code == 0, result.output
-        roots.append(root)
-    return roots
+def two_runs(report_root, tmp_path_factory):
+    """Two reports of the same inputs: the session's (``report_root``) and one more here."""
+    root = tmp_path_factory.mktemp("b")
+    result = runner.invoke(app, ["report", "--out", str(root), "--draws", "20"])
+    assert result.exit_code == 0, result.output
+    return [report_root, root]
 
 
 @pytest.mark.slow
@@ -68,6 +68,52 @@ def test_report_writes_every_output(two_runs):
     manifest = verify_outputs(root)
     assert len(manifest["files"]) == len(digests(root)) - 3  # 2 manifests, 1 lock
     assert manifest["n_draws"] == 20 and manifest["figures"] is True
+
+
+@pytest.mark.slow
+def test_report_writes_the_multiverse_and_the_uniform_protocol_result(two_runs):
+    """The numbers the README quotes: each finding's share and its uniform-protocol result."""
+    from cftf_analysis.stats.multiverse import (
+        MULTIVERSE_COLUMNS,
+        SHARE_COLUMNS,
+        SKIPPED_COLUMNS,
+        SPEC_COLUMNS,
+    )
+
+    processed = two_runs[0] / "data" / "processed"
+    table = pd.read_csv(processed / "multiverse.csv")
+    shares = pd.read_csv(processed / "multiverse_shares.csv")
+    specs = pd.read_csv(processed / "multiverse_specs.csv")
+    skipped = pd.read_csv(processed / "multiverse_skipped.csv")
+    assert list(table.columns) == MULTIVERSE_COLUMNS and list(shares.columns) == SHARE_COLUMNS
+    assert list(specs.columns) == SPEC_COLUMNS and list(skipped.columns) == SKIPPED_COLUMNS
+    # the default size, on every choice that applies to the bundled case
+    assert len(specs) == 36 and (specs["status"] == "ran").all()
+    assert (table["n_draws"] == 100).all()
+    # one row per indicator finding; each with its share and its uniform-protocol result
+    assert sorted(zip(shares["finding"], shares["indicator"], strict=True)) == [
+        ("ccf", "revenue_total"), ("ccf", "territory"),
+        ("count_model", "revenue_total"), ("count_model", "territory"),
+    ]  # fmt: skip
+    uniform_columns = [c for c in SHARE_COLUMNS if "uniform" in c]
+    assert shares[["share_holds", *uniform_columns]].notna().all().all()
+    n_uniform = int((table["collection"] == "uniform").sum())
+    assert n_uniform == shares["n_specs_uniform"].sum() > 0
+    for row in shares.itertuples(index=False):
+        rows = table[(table["finding"] == row.finding) & (table["indicator"] == row.indicator)]
+        holds = rows["significant"] & (rows["sign"] == row.reference_sign)
+        assert row.share_holds == pytest.approx(holds.mean())
+        at = rows[rows["spec_id"] == row.uniform_spec].iloc[0]
+        assert at["collection"] == "uniform" and at["n_reports"] == row.uniform_n_reports
+        assert row.uniform_estimate == pytest.approx(at["estimate"])
+    # summary.md says them in words
+    summary = (two_runs[0] / "figures" / "summary.md").read_text()
+    assert "## Across defensible analysis choices" in summary
+    for row in shares.itertuples(index=False):
+        words = f"{row.n_holds} of {row.n_specs} specifications ({row.share_holds:.0%})"
+        assert words in summary
+        assert f"p = {row.uniform_p_value:.2g}" in summary
+    assert summary.count("reports of the uniform search protocol") == len(shares)
 
 
 @pytest.mark.slow
@@ -195,7 +241,8 @@ def test_a_registered_step_reaches_results_csv(tmp_path):
 
     register_step(ToyStep())
     try:
-        run_report(out_dir=tmp_path, n_draws=2, figures=False)
+        # without the multiverse (it would add a quarter of a minute)
+        run_report(out_dir=tmp_path, n_draws=2, figures=False, multiverse=False)
     finally:
         unregister_step("toy")
     processed = tmp_path / "data" / "processed"
@@ -204,6 +251,101 @@ def test_a_registered_step_reaches_results_csv(tmp_path):
     assert toy["indicator"].tolist() == ["revenue_total", "territory"]
     detail = pd.read_csv(processed / "results" / "toy.csv")
     assert detail["mean"].tolist() == pytest.approx(toy["estimate"].tolist())
+    assert not list(processed.glob("multiverse*"))
+
+
+@pytest.fixture
+def report_copy(two_runs, tmp_path) -> Path:
+    """A copy of one report's output root, to redraw in (the original stays as it was)."""
+    root = tmp_path / "root"
+    shutil.copytree(two_runs[1], root)
+    return root
+
+
+@pytest.mark.slow
+def test_figures_redraws_what_the_report_drew(two_runs, report_copy):
+    """`figures` on a report's results: every file as the report wrote it, manifests too."""
+    for path in (report_copy / "figures").iterdir():
+        if path.name != "manifest.json":
+            path.unlink()  # redrawn from the results, not kept
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 0, result.output
+    assert f"redrew {len(FIGURES)} figures" in result.output
+    assert digests(report_copy) == digests(two_runs[1])
+    assert [p.name for p in report_copy.rglob(".cftf-*")] == [".cftf-outputs.lock"]
+    verify_outputs(report_copy)
+
+
+def test_figures_without_results_is_one_line_naming_the_folder_and_writes_nothing(tmp_path):
+    result = runner.invoke(app, ["figures", "--out", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no report results here" in result.output and "cftf-analysis report" in result.output
+    assert str(tmp_path / "none" / "data" / "processed") in "".join(result.output.split("\n"))
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "none").exists()
+
+
+def _edit_manifest(root: Path, edit) -> None:
+    for rel in config.OUTPUT_TREES:
+        path = root / rel / "manifest.json"
+        doc = json.loads(path.read_text())
+        edit(doc)
+        path.write_text(json.dumps(doc, sort_keys=True, indent=2) + "\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda doc: doc.pop("results_format"), "in an older format"),
+        (lambda doc: doc.update(results_format=0), "in results format 0"),
+    ],
+)
+def test_figures_refuses_results_of_another_format(report_copy, edit, message):
+    _edit_manifest(report_copy, edit)
+    before = digests(report_copy)
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1
+    assert message in result.output and "run `cftf-analysis report` again" in result.output
+    assert "Traceback" not in result.output
+    assert digests(report_copy) == before
+
+
+@pytest.mark.slow
+def test_figures_refuses_results_changed_or_missing_since_the_report(report_copy):
+    table = report_copy / "data" / "processed" / "results" / "ccf.csv"
+    table.write_text(table.read_text().replace("0", "1"))
+    before = digests(report_copy)
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1 and "ccf.csv" in result.output and "has changed" in result.output
+    assert digests(report_copy) == before
+    (report_copy / "data" / "processed" / "results" / "battery.json").unlink()
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1
+    assert "battery.json" in result.output and "is missing" in result.output
+
+
+@pytest.mark.slow
+def test_a_failed_redraw_leaves_the_outputs_as_they_were(report_copy, monkeypatch):
+    from cftf_analysis.errors import AnalysisError
+    from cftf_analysis.figures import catalog
+
+    def boom(*args, **kwargs):
+        raise AnalysisError("a figure could not be drawn")
+
+    monkeypatch.setattr(catalog, "render_figures", boom)
+    before = digests(report_copy)
+    result = runner.invoke(app, ["figures", "--out", str(report_copy)])
+    assert result.exit_code == 1 and "a figure could not be drawn" in result.output
+    assert digests(report_copy) == before
+
+
+def test_version_option_prints_the_package_version():
+    from cftf_analysis import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"cftf-analysis {__version__}"
 
 
 @pytest.mark.parametrize(

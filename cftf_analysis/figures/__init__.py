@@ -37,6 +37,7 @@ from cftf_analysis.figures.motives import MOTIVE_LABELS, plot_motive_shares
 from cftf_analysis.figures.power import plot_power_curves
 from cftf_analysis.figures.scatter import plot_lagged_scatter
 from cftf_analysis.figures.sensitivity import plot_sensitivity, sensitivity_figure
+from cftf_analysis.figures.speccurve import plot_specification_curve, specification_curve_figure
 from cftf_analysis.figures.theme import (
     LINESTYLES,
     MARKERS,
@@ -84,11 +85,13 @@ __all__ = [
     "plot_rate_ratios",
     "plot_report_counts",
     "plot_sensitivity",
+    "plot_specification_curve",
     "render_figures",
     "report_theme",
     "save_figure",
     "sensitivity_figure",
     "series_display",
+    "specification_curve_figure",
     "term_label",
     "timeline_figure",
 ]

@@ -38,6 +38,7 @@ from cftf_analysis.figures.motives import plot_motive_shares
 from cftf_analysis.figures.power import plot_power_curves
 from cftf_analysis.figures.scatter import plot_lagged_scatter
 from cftf_analysis.figures.sensitivity import sensitivity_figure
+from cftf_analysis.figures.speccurve import VALUE_LABELS, specification_curve_figure
 from cftf_analysis.figures.theme import (
     PAGE_WIDTH,
     SOURCE_REPORTS,
@@ -48,8 +49,10 @@ from cftf_analysis.figures.theme import (
     unit_display,
 )
 from cftf_analysis.figures.timeline import timeline_figure
-from cftf_analysis.stats.battery import Battery
+from cftf_analysis.stats.battery import LATENT_OBSERVATION_COLUMNS, Battery
 from cftf_analysis.stats.findings import scale_of
+from cftf_analysis.stats.multiverse import FINDING_WORDS
+from cftf_analysis.stats.support import period_counts
 from cftf_analysis.tables import lagged_pairs, motive_shares
 
 __all__ = ["FIGURES", "FigureRecord", "FigureSpec", "make_figure", "render_figures"]
@@ -208,10 +211,26 @@ def _and(items: list[str]) -> str:
     return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
 
 
-def _latent(battery: Battery, name: str):
-    """The latent fit behind series ``name``, or None (interpolated, failed or not drawn)."""
-    drawn = battery.draws.series.get(name) if battery.draws is not None else None
-    return drawn.latent if drawn is not None else None
+@dataclass(frozen=True)
+class _Fit:
+    """What the figures show of a latent fit: its observations and its band's level."""
+
+    observations: pd.DataFrame
+    conf_level: float
+
+
+def _latent(battery: Battery, name: str) -> _Fit | None:
+    """The latent fit behind series ``name``, or None (interpolated, failed or not drawn).
+
+    Read from :attr:`Battery.latent_observations`, a table, so that a battery
+    read back from a report's files draws the same figures.
+    """
+    table = battery.latent_observations
+    rows = table[table["series"] == name]
+    if rows.empty:
+        return None
+    own = [c for c in rows.columns if c not in LATENT_OBSERVATION_COLUMNS]
+    return _Fit(rows[own].reset_index(drop=True), float(rows["conf_level"].iloc[0]))
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -471,23 +490,23 @@ def p_text(p: float) -> str:
 
 
 def _change_points(battery: Battery) -> tuple[Figure, str]:
-    result = battery["change_points"]
-    cp = result.models["change_points"]
+    # the step's tables, not its model: a battery read back from files has only those
+    step = battery["change_points"]
+    segments, test = step.table, step.tables["change_point_test"]
     freq = battery.options.freq
     per = "quarter" if freq == "QS" else "month"
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
-    series = result.models.get("counts")
-    if series is None:
-        series = battery.panel.set_index("month")[battery.counts].dropna()
+    # the counts at the analysis period, from the panel (a battery read back has no models)
+    series = period_counts(battery.panel.set_index("month")[battery.counts].dropna(), freq)
     ylabel = {"n_reports": f"Defection reports per {per}"}.get(
         battery.counts, f"Articles reporting defection per {per}"
     )
-    plot_change_points(series, cp.segments, test=cp.test, ylabel=ylabel, ax=ax, freq=freq)
+    plot_change_points(series, segments, test=test, ylabel=ylabel, ax=ax, freq=freq)
     add_source(fig, SOURCE_REPORTS)
-    seg = cp.segments.sort_values("segment")
+    seg = segments.sort_values("segment")
     edges = edge_breaks(seg)
     starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
-    own = cp.breaks_table.set_index("break")["p_adjusted"]
+    own = step.tables["change_point_breaks"].set_index("break")["p_adjusted"]
 
     def named(s: pd.Timestamp) -> str:
         when = str(s.to_period("Q")) if freq == "QS" else f"{s:%b %Y}"
@@ -496,7 +515,7 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     inner = _and([named(s) for s, e in zip(starts, edges, strict=True) if not e])
     outer = _and([named(s) for s, e in zip(starts, edges, strict=True) if e])
     means = ", ".join(f"{m:.1f}" for m in seg["mean"])
-    p = float(cp.test["p_value"].iloc[0])
+    p = float(test["p_value"].iloc[0])
     text = (
         f"Optimal Poisson segmentation of {per}ly reports (permutation p = "
         f"{p:.3f} for the whole segmentation against none; each break's own p-value, "
@@ -621,6 +640,86 @@ def _sensitivity(battery: Battery) -> tuple[Figure, str]:
     )
 
 
+#: How the specification curve's caption names each choice it varies.
+_CHOICE_WORDS = {
+    "indicator_model": "the indicator model",
+    "producer": "the producer",
+    "date": "the date a report counts at",
+    "collection": "the reports counted",
+    "counts": "what is counted",
+}
+
+
+def _or(items: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return " or ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
+def _choice_text(choice: str, values: tuple) -> str:
+    if choice == "max_lag":
+        return f"the cross-correlation's largest lag ({_or([str(v) for v in values])} months)"
+    if choice == "producer":
+        return (
+            "the producer (the case file's, or each other producer whose figures can be modelled)"
+        )
+    words = [VALUE_LABELS.get(v, str(v)) for v in values]
+    return f"{_CHOICE_WORDS.get(choice, choice)} ({_or(words)})"
+
+
+def _skipped_text(mv) -> list[str]:
+    """Choices the case could not vary, each with a short reason."""
+    out = []
+    skipped = mv.skipped
+    if "other" not in mv.choices.get("producer", ()) and (skipped["choice"] == "producer").any():
+        out.append("another producer (no series has one whose figures can be modelled)")
+    for _, row in skipped[skipped["choice"] != "producer"].iterrows():
+        out.append(f"{VALUE_LABELS.get(row['value'], str(row['value']))} ({row['reason']})")
+    return out
+
+
+def _specification_curve(battery: Battery) -> tuple[Figure, str]:
+    mv = battery.multiverse
+    labels = {name: info.label for name, info in battery.series.items()}
+    fig = specification_curve_figure(
+        mv.table, shares=mv.shares, labels=labels, alpha=mv.alpha, source=_source_all(battery)
+    )
+    varied = [_choice_text(c, v) for c, v in mv.choices.items() if len(v) > 1]
+    parts = []
+    for _, row in mv.shares.iterrows():
+        finding = FINDING_WORDS.get(row["finding"], row["finding"])
+        what = f"{_name(battery, row['indicator'])} {finding}"
+        if pd.isna(row["n_holds"]):
+            parts.append(f"{what}: no reference estimate ({int(row['n_specs'])} specifications)")
+            continue
+        parts.append(
+            f"{what} in {int(row['n_holds'])} of {int(row['n_specs'])} "
+            f"({row['share_holds']:.0%}; the same sign in {int(row['n_same_sign'])})"
+        )
+    opts = battery.options
+    text = (
+        "Each indicator finding under every combination of the analysis choices that apply to "
+        f"this case: {_and(varied)}. Each specification pools {mv.n_draws} joint draws and "
+        f"judges its p-value against {mv.n_null} simulated unrelated indicators (Rubin's "
+        "p-value with an interpolation, which is too small on sparse series; the findings "
+        f"above pool {opts.n_draws} draws against {opts.n_null}). Specifications are sorted "
+        f"by estimate, with {CONF_LEVEL:.0%} intervals cut at the axis limits; filled: "
+        f"p < {mv.alpha:g} (the cross-correlation's adjusted across its lags); the matrix "
+        "below marks each specification's choices; in colour, the reference specification "
+        "(the findings' own choices). A finding holds where it is significant with the "
+        f"reference's sign: the {'; the '.join(parts)}."
+    )
+    skipped = _skipped_text(mv)
+    if skipped:
+        text += f" Not varied: {'; '.join(skipped)}."
+    failed = mv.n_specs - mv.n_ran
+    if failed:
+        text += (
+            f" {failed} of {mv.n_specs} specifications could not compute every finding "
+            "(data/processed/multiverse_specs.csv says why)."
+        )
+    return fig, text
+
+
 def power_tables(battery: Battery) -> pd.DataFrame:
     """The battery's power curves (count model and cross-correlation), stacked."""
     parts = [
@@ -703,6 +802,16 @@ FIGURES: dict[str, FigureSpec] = {
             "What the data could have detected: power by effect size",
             _power,
             available=lambda battery: not power_tables(battery).empty,
+        ),
+        FigureSpec(
+            "specification_curve",
+            "The findings across defensible analysis choices",
+            _specification_curve,
+            ("multiverse",),
+            # a battery whose data support no indicator finding has nothing to vary
+            available=lambda battery: (
+                battery.multiverse is not None and not battery.multiverse.table.empty
+            ),
         ),
     )
 }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY: dict[str, str] = {
     "Battery": "battery",
+    "LATENT_OBSERVATION_COLUMNS": "battery",
     "BatteryContext": "battery",
     "BatteryOptions": "battery",
     "Step": "battery",
@@ -77,6 +78,10 @@ _LAZY: dict[str, str] = {
     "influence": "indicator_steps",
     "monte_carlo_p": "indicator_steps",
     "pool_f_tests": "pooling",
+    "IndicatorCache": "draws",
+    "MultiverseResult": "multiverse",
+    "multiverse": "multiverse",
+    "report_subset": "multiverse",
     "PowerDesign": "power",
     "detectable_effect": "power",
     "power_curve": "power",
@@ -110,6 +115,7 @@ if TYPE_CHECKING:  # pragma: no cover
         rubin_pool,
     )
     from cftf_analysis.stats.battery import (
+        LATENT_OBSERVATION_COLUMNS,
         Battery,
         BatteryContext,
         BatteryOptions,
@@ -126,6 +132,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.stats.countmodel import CountModelResult, fit_count_model
     from cftf_analysis.stats.crosscorr import cross_correlation
     from cftf_analysis.stats.draws import (
+        IndicatorCache,
         JointDraws,
         NullPaths,
         draw_counts,
@@ -152,6 +159,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
+    from cftf_analysis.stats.multiverse import MultiverseResult, multiverse, report_subset
     from cftf_analysis.stats.pooling import pool_f_tests
     from cftf_analysis.stats.power import (
         PowerDesign,

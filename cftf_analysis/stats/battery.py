@@ -49,6 +49,7 @@ import pandas as pd
 from cftf_analysis.errors import AnalysisError, ArgumentError, DataValidationError
 from cftf_analysis.options import (
     CaseFreq,
+    DateBasis,
     IndicatorModel,
     check_fraction,
     check_int,
@@ -56,11 +57,11 @@ from cftf_analysis.options import (
 )
 from cftf_analysis.panel import SeriesInfo, default_series, describe_series, monthly_panel
 from cftf_analysis.stats.draws import (
+    IndicatorCache,
     JointDraws,
     NullPaths,
     joint_draws,
     leave_one_out_paths,
-    null_model,
     series_seed,
     with_drawn_series,
 )
@@ -75,8 +76,10 @@ from cftf_analysis.stats.findings import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.case import Case
+    from cftf_analysis.stats.multiverse import MultiverseResult
 
 __all__ = [
+    "LATENT_OBSERVATION_COLUMNS",
     "Battery",
     "BatteryContext",
     "BatteryOptions",
@@ -91,6 +94,9 @@ __all__ = [
     "run_battery",
     "unregister_step",
 ]
+
+#: The first columns of :attr:`Battery.latent_observations`; the observation's own follow.
+LATENT_OBSERVATION_COLUMNS: list[str] = ["series", "conf_level"]
 
 #: Step modules imported (and so registered) before a battery runs.
 DEFAULT_STEP_MODULES: tuple[str, ...] = ("cftf_analysis.stats.steps",)
@@ -112,6 +118,8 @@ class BatteryOptions:
     freq: CaseFreq = "MS"
     interruption: tuple[str, ...] = ()
     competing: tuple[str, ...] = ()
+    date: DateBasis = "published"
+    influence: bool = True
     n_power: int = 80
 
     def __post_init__(self) -> None:
@@ -127,6 +135,9 @@ class BatteryOptions:
         check_int(self.seed, "seed", minimum=0)
         check_fraction(self.alpha, "alpha")
         check_literal(self.indicator_model, IndicatorModel, "indicator_model")
+        check_literal(self.date, DateBasis, "date")
+        if not isinstance(self.influence, bool):
+            raise ArgumentError(f"influence must be True or False, got {self.influence!r}")
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,11 @@ class BatteryContext:
         Panel column -> ``{"indicator", "scope", "producer"}`` of each series.
     case
         The case the data come from, or None.
+        The joint draws of the report counts and the indicator paths.
+    cache
+        The :class:`~cftf_analysis.stats.draws.IndicatorCache` shared with
+        other batteries on the same indicators, or None: :meth:`null_paths` and
+        :meth:`loo_paths` keep what they compute in it.
     """
 
     panel: pd.DataFrame
@@ -174,6 +190,7 @@ class BatteryContext:
         default_factory=dict, repr=False
     )
     null_cache: dict[tuple[str, int, int], Any] = field(default_factory=dict, repr=False)
+    cache: IndicatorCache | None = field(default=None, repr=False)
 
     def scale(self, indicator: str) -> Scale:
         """How series ``indicator`` is rescaled for rate ratios (from its canonical unit)."""
@@ -217,7 +234,9 @@ class BatteryContext:
         """
         key = (indicator, n)
         if key not in self.loo_cache:
-            self.loo_cache[key] = leave_one_out_paths(self.draws, indicator, n, self.options.seed)
+            self.loo_cache[key] = leave_one_out_paths(
+                self.draws, indicator, n, self.options.seed, cache=self.cache
+            )
         return self.loo_cache[key]
 
     def null_model(self, indicator: str) -> NullPaths | None:
@@ -228,7 +247,8 @@ class BatteryContext:
         if key not in self.null_cache:
             sd = self.draws.series.get(indicator) if self.draws is not None else None
             latent = None if sd is None else sd.latent
-            self.null_cache[key] = None if latent is None else null_model(latent)
+            cache = self.cache if self.cache is not None else IndicatorCache()
+            self.null_cache[key] = None if latent is None else cache.null_model(latent)
         return self.null_cache[key]
 
     def null_paths(self, indicator: str, n_sims: int, n_draws: int) -> np.ndarray | None:
@@ -251,11 +271,26 @@ class BatteryContext:
             else:
                 fit = sd.latent
                 pos = self.draws.months.get_indexer(fit.months)
-                deviations = np.log(sd.paths[:n_draws, pos]) - null.log_mean
-                rng = np.random.default_rng(series_seed(self.options.seed + 2, indicator))
-                sims = null.draw(deviations, n_sims, rng)
-                grid = np.full((n_sims, deviations.shape[0], len(self.draws.months)), np.nan)
-                grid[:, :, pos] = sims
+                inside = pos >= 0
+
+                def simulate() -> np.ndarray:
+                    # the battery's path draws, on the fit's months (see joint_draws)
+                    seed = series_seed(self.options.seed, indicator)
+                    paths = cache.path_draws(fit, self.draws.n_draws, seed)[:n_draws]
+                    deviations = np.log(paths) - null.log_mean
+                    rng = np.random.default_rng(series_seed(self.options.seed + 2, indicator))
+                    return null.draw(deviations, n_sims, rng)
+
+                cache = self.cache if self.cache is not None else IndicatorCache()
+                # on the fit's months: the same for every battery on this series, whatever
+                # its month grid (which reports are counted, by which date)
+                sims = cache.memo(
+                    ("null_paths", cache.token(fit), indicator, self.options.seed,
+                     n_sims, n_draws, self.draws.n_draws),
+                    simulate,
+                )  # fmt: skip
+                grid = np.full((n_sims, sims.shape[1], len(self.draws.months)), np.nan)
+                grid[:, :, pos[inside]] = sims[:, :, inside]
                 self.null_cache[key] = grid
         return self.null_cache[key]
 
@@ -414,6 +449,24 @@ class Battery:
     :class:`BatteryContext` (with its caches: leave-one-out paths, the Monte
     Carlo null), for follow-up analyses such as
     :func:`~cftf_analysis.stats.power.power_curve`.
+
+    Attributes
+    ----------
+    finding_steps
+        The step that found each row of ``summary``, in order.
+    latent_observations
+        The observations behind each series drawn from its latent model, one
+        row each (columns :data:`LATENT_OBSERVATION_COLUMNS`: the series, the
+        level of its posterior band, then the columns of
+        :attr:`LatentSeries.observations <cftf_analysis.stats.latent.LatentSeries>`);
+        empty when no series was drawn from a latent model.
+    draws
+        The joint draws; None when no per-indicator step ran, and in a battery
+        read back from a report's files (:func:`~cftf_analysis.load_results`),
+        which keeps every table but not the draws behind them.
+    context
+        The steps' shared :class:`BatteryContext`; None in a battery read back
+        from a report's files.
     """
 
     panel: pd.DataFrame
@@ -433,6 +486,13 @@ class Battery:
     #: analyses that failed one were not run and are listed by the report.
     support: pd.DataFrame = field(default_factory=pd.DataFrame)
     context: BatteryContext | None = field(default=None, repr=False)
+    finding_steps: tuple[str, ...] = ()
+    latent_observations: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=LATENT_OBSERVATION_COLUMNS), repr=False
+    )
+    #: The multiverse of analysis choices run beside the battery on the same inputs
+    #: (:func:`~cftf_analysis.stats.multiverse.multiverse`; the report attaches it), or None.
+    multiverse: MultiverseResult | None = None
 
     def __getitem__(self, name: str) -> StepResult:
         try:
@@ -451,7 +511,12 @@ class Battery:
         return self.options.counts
 
     def has(self, name: str) -> bool:
-        """True when step ``name`` ran and produced a detailed table or a model."""
+        """True when step ``name`` ran and produced a detailed table or a model.
+
+        ``has("multiverse")`` is True when a multiverse is attached.
+        """
+        if name == "multiverse":
+            return self.multiverse is not None
         res = self.results.get(name)
         return res is not None and (not res.table.empty or bool(res.models))
 
@@ -477,6 +542,11 @@ def battery_context(
     interruption: Sequence[str] | None = None,
     competing: Sequence[str] | None = None,
     n_power: int = 80,
+    date: DateBasis = "published",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    influence: bool = True,
+    cache: IndicatorCache | None = None,
 ) -> BatteryContext:
     """What the battery's steps see, before any draw or check: the panel, data and options.
 
@@ -504,6 +574,8 @@ def battery_context(
         counts=counts,
         indicator_model=indicator_model,
         n_null=n_null,
+        date=date,
+        influence=influence,
         n_power=n_power,
         freq=freq if freq is not None else (the_case.freq if own else "MS"),  # type: ignore[arg-type]
         interruption=tuple(interruption)
@@ -515,7 +587,9 @@ def battery_context(
     )
     own_ids = (interruption is None, competing is None)
     _check_event_ids(options, events, the_case, from_case=own_ids)
-    panel = monthly_panel(reports, indicators, coverage=coverage, series=spec)
+    panel = monthly_panel(
+        reports, indicators, coverage=coverage, series=spec, date=date, start=start, end=end
+    )
     missing = [p for p in options.pairs if p not in info]
     if missing:
         raise ArgumentError(
@@ -531,9 +605,10 @@ def battery_context(
             "'n_articles_defection'"
         )
     note = the_case.reporting_caveat if the_case is not None else REPORTING_CAVEAT
+    # within one battery too: the null paths reuse the path draws
     return BatteryContext(
-        panel, reports, indicators, events, coverage, options, info, note,
-        specs=spec, case=the_case,
+        panel, reports, indicators, events, coverage, options, info, note, specs=spec,
+        case=the_case, cache=cache if cache is not None else IndicatorCache(),
     )  # fmt: skip
 
 
@@ -575,6 +650,11 @@ def run_battery(
     freq: CaseFreq | None = None,
     interruption: Sequence[str] | None = None,
     competing: Sequence[str] | None = None,
+    date: DateBasis = "published",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    influence: bool = True,
+    cache: IndicatorCache | None = None,
     n_power: int = 80,
 ) -> Battery:
     """Run the registered steps and keep every detailed result.
@@ -603,7 +683,8 @@ def run_battery(
         reports, indicators, case=case, events=events, coverage=coverage, series=series,
         pairs=pairs, max_lag=max_lag, count_lag=count_lag, n_draws=n_draws, seed=seed,
         alpha=alpha, counts=counts, indicator_model=indicator_model, n_null=n_null, freq=freq,
-        interruption=interruption, competing=competing, n_power=n_power,
+        interruption=interruption, competing=competing, n_power=n_power, date=date,
+        start=start, end=end, influence=influence, cache=cache,
     )  # fmt: skip
     options = ctx.options
     available = registered_steps()
@@ -623,13 +704,14 @@ def run_battery(
         wanted = {p: ctx.specs[p] for p in drawn}
         draws = joint_draws(
             ctx.reports, ctx.indicators, wanted, months, n_draws=n_draws, seed=seed,
-            model=indicator_model,
+            model=indicator_model, date=options.date, cache=ctx.cache,
         )  # fmt: skip
         panel = with_drawn_series(panel, draws)
         ctx = dataclasses.replace(ctx, panel=panel, draws=draws)
     parts: dict[str, list[StepResult]] = {name: [] for name in plan}
     errors: list[str] = []
     records: list[dict[str, Any]] = []
+    finding_steps: list[str] = []
 
     def attempt(step: Step, indicator: str | None) -> None:
         try:
@@ -641,6 +723,7 @@ def run_battery(
         parts[step.name].append(out)
         errors.extend(out.errors)
         records.extend(out.rows.to_dict("records"))
+        finding_steps.extend([step.name] * len(out.rows))
 
     for indicator in options.pairs:
         if draws is not None and indicator in draws.failed:
@@ -672,7 +755,23 @@ def run_battery(
         draws=draws,
         support=support,
         context=ctx,
+        finding_steps=tuple(finding_steps),
+        latent_observations=_latent_observations(draws),
     )
+
+
+def _latent_observations(draws: JointDraws | None) -> pd.DataFrame:
+    """Every latent series' observations, with the series and its band's level first."""
+    parts = [
+        sd.latent.observations.assign(series=name, conf_level=float(sd.latent.conf_level))
+        for name, sd in (draws.series.items() if draws is not None else ())
+        if sd.latent is not None
+    ]
+    if not parts:
+        return pd.DataFrame(columns=LATENT_OBSERVATION_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    own = [c for c in table.columns if c not in LATENT_OBSERVATION_COLUMNS]
+    return table[[*LATENT_OBSERVATION_COLUMNS, *own]]
 
 
 #: The battery-wide adjustment: Benjamini-Yekutieli, a false discovery rate under any
@@ -754,6 +853,11 @@ def association_summary(
     freq: CaseFreq | None = None,
     interruption: Sequence[str] | None = None,
     competing: Sequence[str] | None = None,
+    date: DateBasis = "published",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    influence: bool = True,
+    cache: IndicatorCache | None = None,
     n_power: int = 80,
 ) -> pd.DataFrame:
     """The standard battery for "does financial decline precede defection reporting?".
@@ -831,6 +935,26 @@ def association_summary(
         each ``competing`` event. Default: the case file's ``[events]
         interruption`` and ``competing``; without them the step has nothing to
         test.
+    date
+        Count reports by their ``"published"`` date (default) or by their
+        ``"defection"`` date (reports without one are not counted, with a
+        warning); the panel and the joint draws both use it.
+    start, end
+        First and last month of the panel; default: the months the reports
+        cover (on the ``date`` basis). Given the whole collection's first and
+        last month, a subset of the reports is counted on the same months:
+        where the subset found nothing the count is zero, not missing.
+    influence
+        Recompute each indicator finding without each observation in turn and
+        name the most influential one (columns ``influential``,
+        ``estimate_without``, ``p_without``). False leaves those columns
+        empty and saves most of the time of a battery whose indicator side is
+        cached (the multiverse does).
+    cache
+        An :class:`~cftf_analysis.stats.draws.IndicatorCache` shared by
+        batteries on the same indicators: the latent fits, path draws, null
+        paths and leave-one-out refits, which do not depend on the reports,
+        are computed once (the results are the same as without it).
     n_power
         Simulated datasets per planted effect for the power of the count model
         and the cross-correlation (latent model only;
@@ -883,5 +1007,10 @@ def association_summary(
         freq=freq,
         interruption=interruption,
         competing=competing,
+        date=date,
+        start=start,
+        end=end,
+        influence=influence,
+        cache=cache,
         n_power=n_power,
     ).summary

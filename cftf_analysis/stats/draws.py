@@ -16,23 +16,30 @@ per battery:
 
 Draw ``d`` of the counts goes with draw ``d`` of every path. Months outside a
 series' observed span are missing (nothing is extrapolated).
+
+The indicator side of the draws (a series' latent fit, its paths, its null
+model and leave-one-out refits) depends only on the indicators, never on which
+reports are counted or by which date; an :class:`IndicatorCache` keeps it for
+batteries that share the indicators (a multiverse of analysis choices).
 """
 
 from __future__ import annotations
 
+import hashlib
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from cftf_analysis.errors import AnalysisError
-from cftf_analysis.options import IndicatorModel, check_int, check_literal
+from cftf_analysis.options import DateBasis, IndicatorModel, check_int, check_literal
 from cftf_analysis.panel import SeriesSpec, indicator_points, interpolate, series_rows
 
 __all__ = [
+    "IndicatorCache",
     "JointDraws",
     "NullPaths",
     "SeriesDraws",
@@ -115,6 +122,154 @@ class JointDraws:
         return int(self.counts.shape[0])
 
 
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class IndicatorCache:
+    """What batteries on the same indicator series can share, computed once.
+
+    A series' latent fit, its path draws, its linearised null model
+    (:func:`null_model`), the Monte Carlo null paths and the leave-one-out
+    refits of the influence check depend on the indicators table, the series
+    (indicator, scope, producer), the model's options, the seed and the
+    numbers of draws: never on the reports, which of them are counted or by
+    which date. Pass one cache to every battery that shares the indicators
+    (``run_battery(..., cache=cache)``): the first computes each part, the
+    others reuse it. Results are identical with and without a cache; a
+    multiverse of analysis choices
+    (:func:`~cftf_analysis.stats.multiverse.multiverse`) and the report use
+    one.
+
+    Entries are keyed by what they depend on (the indicators table by a hash
+    of its contents, taken once per table object), so a cache never hands one
+    table's fit to another; a table changed in place after its first use is
+    not noticed (pass a copy instead). The cache keeps a reference to every
+    object it keys by, and grows until :meth:`clear`.
+
+    Attributes
+    ----------
+    hits, misses
+        Look-ups answered from the cache, and computed.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> case = cftf.load_case()
+    >>> cache = IndicatorCache()
+    >>> months = pd.date_range("2014-01-01", "2018-12-01", freq="MS")
+    >>> first = joint_draws(case.reports, case.indicators, case.series, months,
+    ...                     n_draws=20, seed=1, cache=cache)
+    >>> again = joint_draws(case.reports.iloc[:50], case.indicators, case.series, months,
+    ...                     n_draws=20, seed=1, cache=cache)
+    >>> again.series["territory"].latent is first.series["territory"].latent, cache.hits
+    (True, 4)
+    """
+
+    hits: int = 0
+    misses: int = 0
+    _store: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    _held: dict[int, Any] = field(default_factory=dict, repr=False)
+    _tables: dict[int, tuple[pd.DataFrame, str]] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def token(self, obj: Any) -> int:
+        """A key for ``obj`` (a fit) that stays unique while the cache lives.
+
+        The cache keeps a reference to ``obj``, so its ``id`` is never reused.
+        """
+        self._held.setdefault(id(obj), obj)
+        return id(obj)
+
+    def fingerprint(self, table: pd.DataFrame) -> str:
+        """:func:`table_fingerprint` of ``table``, hashed once per table object."""
+        held = self._tables.get(id(table))
+        if held is None or held[0] is not table:
+            held = (table, table_fingerprint(table))
+            self._tables[id(table)] = held
+        return held[1]
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """The value stored under ``key``, computed by ``compute()`` the first time.
+
+        An :class:`~cftf_analysis.errors.AnalysisError` raised by ``compute``
+        is stored too and raised again on each later look-up.
+        """
+        if key in self._store:
+            self.hits += 1
+            value = self._store[key]
+        else:
+            self.misses += 1
+            try:
+                value = compute()
+            except AnalysisError as exc:
+                value = exc
+            self._store[key] = value
+        if isinstance(value, AnalysisError):
+            raise value
+        return value
+
+    def latent_fit(
+        self,
+        indicators: pd.DataFrame,
+        spec: SeriesSpec,
+        options: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """:func:`~cftf_analysis.stats.latent.latent_indicator` of one series, fitted once."""
+        from cftf_analysis.stats.latent import latent_indicator
+
+        opts = dict(options or {})
+        key = (
+            "fit",
+            self.fingerprint(indicators),
+            spec["indicator"],
+            spec.get("scope") or "total",
+            spec.get("producer"),
+            tuple(sorted((k, repr(v)) for k, v in opts.items())),
+        )
+        return self.memo(
+            key,
+            lambda: latent_indicator(
+                indicators,
+                spec["indicator"],
+                scope=spec.get("scope") or "total",
+                producer=spec.get("producer"),
+                **opts,
+            ),
+        )
+
+    def path_draws(self, fit: Any, n: int, seed: int) -> np.ndarray:
+        """``fit.draws(n, seed=seed)``, drawn once (do not modify the array)."""
+        return self.memo(("paths", self.token(fit), int(n), int(seed)), lambda: fit.draws(n, seed))
+
+    def null_model(self, fit: Any) -> NullPaths:
+        """:func:`null_model` of ``fit``, linearised once."""
+        return self.memo(("null_model", self.token(fit)), lambda: null_model(fit))
+
+    def clear(self) -> None:
+        """Forget every entry (and the counts)."""
+        self._store.clear()
+        self._held.clear()
+        self._tables.clear()
+        self.hits = self.misses = 0
+
+
+def table_fingerprint(frame: pd.DataFrame) -> str:
+    """A hash of a table's contents (values, index and column names).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"x": [1.0, 2.0]})
+    >>> table_fingerprint(a) == table_fingerprint(a.copy()) != table_fingerprint(a * 2)
+    True
+    """
+    digest = hashlib.sha1(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    digest.update(repr(list(frame.columns)).encode())
+    return digest.hexdigest()
+
+
 def series_seed(seed: int, name: str) -> int:
     """A seed of its own for one series, fixed by the battery's seed and the series' name.
 
@@ -180,23 +335,15 @@ def _on_grid(values: np.ndarray, from_months: pd.DatetimeIndex, grid: pd.Datetim
     return out
 
 
-def _latent_series(name, spec, indicators, grid, n_draws, seed, options) -> SeriesDraws:
-    from cftf_analysis.stats.latent import latent_indicator
-
-    fit = latent_indicator(
-        indicators,
-        spec["indicator"],
-        scope=spec.get("scope") or "total",
-        producer=spec.get("producer"),
-        **dict(options),
-    )
+def _latent_series(name, spec, indicators, grid, n_draws, seed, options, cache) -> SeriesDraws:
+    fit = cache.latent_fit(indicators, spec, options)
     monthly = fit.monthly
     derived_months = np.zeros(len(fit.months), dtype=bool)
     for _, obs in fit.observations.iterrows():
         if bool(obs["derived"]):
             span = (fit.months >= obs["month_start"]) & (fit.months <= obs["month_end"])
             derived_months |= np.asarray(span)
-    paths = fit.draws(n_draws, seed=series_seed(seed, name))
+    paths = cache.path_draws(fit, n_draws, series_seed(seed, name))
     return SeriesDraws(
         name=name,
         paths=_on_grid(paths, fit.months, grid),
@@ -243,8 +390,9 @@ def joint_draws(
     n_draws: int,
     seed: int,
     model: IndicatorModel = "latent",
-    date: str = "published",
+    date: DateBasis = "published",
     latent_options: Mapping[str, Any] | None = None,
+    cache: IndicatorCache | None = None,
 ) -> JointDraws:
     """Draw report counts and indicator paths together on a month grid.
 
@@ -271,6 +419,10 @@ def joint_draws(
     latent_options
         Passed to :func:`~cftf_analysis.stats.latent.latent_indicator`
         (``trend``, ``producer_error``, ...).
+    cache
+        An :class:`IndicatorCache` shared with other draws of the same
+        indicators: the latent fits and their paths (or the interpolated
+        paths) are computed once (the same draws as without it).
 
     Examples
     --------
@@ -283,7 +435,9 @@ def joint_draws(
     ((50, 60), (50, 60))
     """
     check_literal(model, IndicatorModel, "model")
+    check_literal(date, DateBasis, "date")
     n_draws = int(check_int(n_draws, "n_draws", minimum=1))
+    shared = cache if cache is not None else IndicatorCache()
     rng = np.random.default_rng(seed)
     counts = draw_counts(reports, months, n_draws, rng, date=date)
     out: dict[str, SeriesDraws] = {}
@@ -292,11 +446,19 @@ def joint_draws(
         try:
             if model == "latent":
                 out[name] = _latent_series(
-                    name, spec, indicators, months, n_draws, seed, latent_options or {}
+                    name, spec, indicators, months, n_draws, seed, latent_options or {}, shared
                 )
             else:
-                out[name] = _interpolated_series(
-                    name, spec, indicators, months, n_draws, seed, model
+                key = (
+                    "interpolated", shared.fingerprint(indicators), name,
+                    tuple(sorted((k, str(v)) for k, v in spec.items())),
+                    months[0], months[-1], len(months), n_draws, seed, model,
+                )  # fmt: skip
+                out[name] = shared.memo(
+                    key,
+                    lambda name=name, spec=spec: _interpolated_series(
+                        name, spec, indicators, months, n_draws, seed, model
+                    ),
                 )
         except AnalysisError as exc:
             failed[name] = str(exc)
@@ -322,25 +484,37 @@ def with_drawn_series(panel: pd.DataFrame, draws: JointDraws) -> pd.DataFrame:
     return out
 
 
-def leave_one_out_paths(draws: JointDraws, name: str, n: int, seed: int) -> dict[str, np.ndarray]:
+def leave_one_out_paths(
+    draws: JointDraws,
+    name: str,
+    n: int,
+    seed: int,
+    *,
+    cache: IndicatorCache | None = None,
+) -> dict[str, np.ndarray]:
     """Paths of series ``name`` redrawn without each of its observations in turn.
 
     Returns ``{row ids: (n, n_months) paths}`` on the draws' month grid. The
     latent model is refitted without the observation (on the same months); with
     an interpolation the figure is dropped and the rest re-interpolated (NaN
     where the shortened series no longer reaches). An observation whose removal
-    leaves too few to model is skipped.
+    leaves too few to model is skipped. With a ``cache``, each refit and its
+    paths are computed once (see :class:`IndicatorCache`).
     """
     sd = draws.series[name]
     out: dict[str, np.ndarray] = {}
     if sd.latent is not None:
         fit = sd.latent
+        shared = cache if cache is not None else IndicatorCache()
         for _, obs in fit.observations.iterrows():
+            obs_id = str(obs["observation_id"])
             try:
-                refit = fit.without(str(obs["observation_id"]))
+                refit = shared.memo(
+                    ("without", shared.token(fit), obs_id), lambda o=obs_id: fit.without(o)
+                )
             except AnalysisError:
                 continue
-            paths = refit.draws(n, seed=series_seed(seed + 1, name))
+            paths = shared.path_draws(refit, n, series_seed(seed + 1, name))
             out[str(obs["row_ids"])] = _on_grid(paths, refit.months, draws.months)
         return out
     points = sd.points

@@ -503,14 +503,16 @@ def ccf_statistics(
     z = np.arctanh(np.clip(np.asarray(res.r), -1 + 1e-12, 1 - 1e-12))
     z = np.where(np.asarray(res.ok)[:, None], z, np.nan).reshape(blocks, -1, lags.size)
     within = 1.0 / (n_obs - 3.0)
-    out = np.full((blocks, lags.size), np.nan)
-    r = np.full((blocks, lags.size), np.nan)
-    for i in range(blocks):
-        if np.isfinite(z[i]).all(axis=1).sum() < 2:
-            continue
-        pooled = rubin_pool(z[i], np.broadcast_to(within, z[i].shape), nan_policy="omit")
-        out[i] = pooled["statistic"].to_numpy()
-        r[i] = np.tanh(pooled["estimate"].to_numpy())
+    # every block's lags pooled in one call: columns (block, lag), rows the block's draws
+    flat = z.transpose(1, 0, 2).reshape(z.shape[1], blocks * lags.size)
+    pooled = rubin_pool(flat, np.broadcast_to(np.tile(within, blocks), flat.shape),
+                        nan_policy="omit")  # fmt: skip
+    out = pooled["statistic"].to_numpy().reshape(blocks, lags.size).copy()
+    r = np.tanh(pooled["estimate"].to_numpy()).reshape(blocks, lags.size)
+    # a block with fewer than 2 complete draws has no pooled statistic
+    thin = np.isfinite(z).all(axis=2).sum(axis=1) < 2
+    out[thin] = np.nan
+    r[thin] = np.nan
     return out, r
 
 
@@ -692,8 +694,17 @@ def influence(
     model refitted, or the interpolation redone). The most influential
     observation is the one whose removal flips the finding's significance at
     ``alpha`` (if any), then the one that moves the estimate most (on the log
-    scale for ratios).
+    scale for ratios). With the battery's ``influence`` option off, no
+    observation is named and nothing is recomputed.
     """
+    none: dict[str, Any] = {
+        "influential": None,
+        "estimate_without": np.nan,
+        "p_without": np.nan,
+        "flip": False,
+    }
+    if not ctx.options.influence:
+        return none
     n_draws = min(INFLUENCE_DRAWS, window.paths.shape[0])
     loo = ctx.loo_paths(indicator, n_draws)
     estimate, p = statistic(window.with_paths(window.paths[:n_draws]))
@@ -715,12 +726,7 @@ def influence(
         if best is None or key > best["key"]:
             best = {"key": key, "ids": ids, "estimate": est, "p_value": pv, "flip": flip}
     if best is None:
-        return {
-            "influential": None,
-            "estimate_without": np.nan,
-            "p_without": np.nan,
-            "flip": False,
-        }
+        return none
     return {
         "influential": best["ids"],
         "estimate_without": best["estimate"],

@@ -202,7 +202,7 @@ class ChangePointStep:
         return StepResult(
             rows=finding_frame(rows),
             table=seg,
-            tables={"change_point_breaks": breaks},
+            tables={"change_point_breaks": breaks, "change_point_test": cp.test},
             models={self.name: cp, "counts": series},
         )
 

@@ -66,7 +66,9 @@ def cli_reference(root: Path) -> str:
 
     def whole(match: re.Match[str]) -> str:
         name = match.group(1)
-        summary = commands[name].get_short_help_str(limit=300) if name in commands else ""
+        if name not in commands:  # an option such as `--version`, listed the same way
+            return match.group(0)
+        summary = commands[name].get_short_help_str(limit=300)
         return f"* [`{name}`](#cftf-analysis-{name}): {summary}"
 
     return re.sub(r"^\* `([\w-]+)`: .*$", whole, text, flags=re.MULTILINE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
@@ -27,12 +29,20 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def battery():
-    """The standard battery on the bundled case, with few sensitivity draws (fast)."""
-    return cftf.run_battery(case="islamic-state", n_draws=BATTERY_DRAWS)
+    """The standard battery on the bundled case, with few sensitivity draws (fast), and a
+    multiverse of every choice at the same size, as the report attaches it."""
+    from cftf_analysis.stats.draws import IndicatorCache
+
+    cache = IndicatorCache()
+    battery = cftf.run_battery(case="islamic-state", n_draws=BATTERY_DRAWS, cache=cache)
+    mv = cftf.multiverse(battery.case, n_draws=BATTERY_DRAWS, n_null=MULTIVERSE_NULL, cache=cache)
+    return replace(battery, multiverse=mv)
 
 
 #: Sensitivity draws of the :func:`battery` fixture (the visual baselines use them too).
 BATTERY_DRAWS = 20
+#: Simulated unrelated indicators per specification of the fixture's multiverse.
+MULTIVERSE_NULL = 19
 
 
 @pytest.fixture(autouse=True)

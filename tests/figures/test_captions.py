@@ -214,6 +214,26 @@ def test_sensitivity_caption(battery):
     assert "middle 95% of the draws" in text and "the marker is" not in text
 
 
+def test_specification_curve_caption(battery):
+    text = caption("specification_curve", battery)
+    mv = battery.multiverse
+    table = mv.table
+    expected = [str(v) for v in mv.choices["max_lag"]]  # "largest lag (6 or 3 months)"
+    expected += [str(table["n_draws"].max()), str(table["n_null"].max())]
+    expected += [str(battery.options.n_draws), str(battery.options.n_null)]
+    expected += [pct(CONF_LEVEL), f"{battery.options.alpha:g}"]
+    for _key, rows in table.groupby(["finding", "indicator"], sort=False):
+        ref = rows[rows["spec_id"] == "S001"].iloc[0]
+        same = rows["sign"] == ref["sign"]
+        holds = same & rows["significant"]
+        expected += [str(holds.sum()), str(len(rows)), pct(holds.mean()), str(same.sum())]
+    assert numbers(text) == expected
+    assert (mv.specs["status"] == "ran").all() and "could not compute" not in text
+    # the choices the bundled case cannot vary, and why
+    assert "Not varied: another producer (no series has one whose figures can be modelled)" in text
+    assert "news articles (no corpus coverage table given)" in text
+
+
 def test_power_caption(battery):
     """Every number of the power caption, recomputed from the battery's power curves."""
     from cftf_analysis.figures.catalog import power_tables
@@ -239,14 +259,14 @@ def test_power_caption(battery):
 @pytest.mark.parametrize(
     "name",
     ["timeline", "cross_correlation", "lagged_scatter", "motive_shares", "change_points",
-     "rate_ratios", "sensitivity", "power"],
+     "rate_ratios", "sensitivity", "power", "specification_curve"],
 )  # fmt: skip
 def test_every_figure_has_a_caption_test(name):
     from cftf_analysis.figures import FIGURES
 
     assert set(FIGURES) == {
         "timeline", "cross_correlation", "lagged_scatter", "motive_shares", "change_points",
-        "rate_ratios", "sensitivity", "power",
+        "rate_ratios", "sensitivity", "power", "specification_curve",
     }  # fmt: skip
     assert f"test_{name}_caption" in globals()
 

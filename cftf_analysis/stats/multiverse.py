@@ -1,0 +1,1123 @@
+"""A multiverse of defensible analysis choices: each indicator finding under every combination.
+
+The battery's findings rest on choices another analyst could make differently:
+how the indicator's months between its figures are modelled, which producer's
+figures make the series, whether a report counts in the month it was
+published or the month the defection happened, which collection passes are
+counted, how many lags the cross-correlation searches, and whether the
+coded reports or news articles are counted. :func:`multiverse` runs the
+battery's count model and cross-correlation under every combination of the
+choices that apply to the case (a *specification*) and returns one tidy row
+per specification and finding, with the share of specifications in which
+each finding holds (Steegen et al. 2016; Simonsohn, Simmons and Nelson 2020).
+
+The choices (each declared as a ``Literal`` in :mod:`cftf_analysis.options`;
+the first value of each is the *reference specification*, the battery's own
+defaults):
+
+- ``indicator_model`` (:data:`~cftf_analysis.options.IndicatorModel`):
+  ``"latent"``, ``"linear"``, ``"step"``. With an interpolation the p-values
+  are Rubin's, which the calibration found anti-conservative on sparse series
+  (there is no model of the series to simulate unrelated ones from);
+- ``producer`` (:data:`~cftf_analysis.options.ProducerChoice`): ``"case"``
+  (the case file's producer of each series) and ``"other"`` (each other
+  producer of the series' indicator and scope whose figures the latent model
+  can fit: at least three with a value or a range, in two different months);
+- ``date`` (:data:`~cftf_analysis.options.DateBasis`): ``"published"`` or
+  ``"defection"`` (reports without a defection date are not counted);
+- ``collection`` (:data:`~cftf_analysis.options.CollectionSubset`):
+  ``"all"``, ``"uniform"`` (only the reports whose ``collection`` code is one
+  of the case file's ``[collection] uniform`` codes) or ``"without_leads"``
+  (all but the ``[collection] leads`` codes). A subset is counted on the whole
+  collection's months, so a month where it found nothing counts zero;
+- ``max_lag`` (:data:`~cftf_analysis.options.LagWindow`): 6 or 3 months;
+  it changes the cross-correlation only (the count model has no lag window);
+- ``counts`` (:data:`~cftf_analysis.options.CountSeries`): ``"n_reports"``
+  or, with a coverage table, ``"n_articles_defection"``. Article counts do
+  not depend on the reports, so ``date`` and ``collection`` do not apply to
+  them.
+
+A choice that does not apply (no second producer that can be modelled, no
+defection dates, no collection codes in the case file, no coverage table) is
+left out and listed in :attr:`MultiverseResult.skipped` with the reason.
+
+**Size.** Each specification pools :data:`MULTIVERSE_DRAWS` joint draws
+(the report's findings pool 1,000) and judges its p-values against
+:data:`MULTIVERSE_NULL` simulated unrelated indicators (the report: 199), and
+runs neither the influence check nor the power simulation; the smallest
+Monte Carlo p-value is then 0.02 for the count model and 0.01 for the
+cross-correlation. The indicator side of
+the draws (latent fits, path draws, null paths), which does not depend on
+which reports are counted, is computed once and shared
+(:class:`~cftf_analysis.stats.draws.IndicatorCache`).
+
+References
+----------
+Steegen, S., Tuerlinckx, F., Gelman, A. and Vanpaemel, W. (2016). Increasing
+transparency through a multiverse analysis. *Perspectives on Psychological
+Science* 11(5), 702-712.
+Simonsohn, U., Simmons, J. P. and Nelson, L. D. (2020). Specification curve
+analysis. *Nature Human Behaviour* 4, 1208-1214.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cftf_analysis.errors import ArgumentError, CftfError
+from cftf_analysis.options import (
+    CollectionSubset,
+    CountSeries,
+    DateBasis,
+    IndicatorModel,
+    LagWindow,
+    MultiverseChoice,
+    ProducerChoice,
+    allowed_values,
+    check_fraction,
+    check_int,
+    check_literal,
+)
+from cftf_analysis.panel import default_series, month_weights
+from cftf_analysis.stats.draws import IndicatorCache
+from cftf_analysis.stats.support import support_sentences
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cftf_analysis.case import Case
+
+__all__ = [
+    "DEFAULT_CHOICES",
+    "MULTIVERSE_COLUMNS",
+    "MULTIVERSE_DRAWS",
+    "MULTIVERSE_NULL",
+    "MultiverseResult",
+    "multiverse",
+    "report_subset",
+]
+
+#: Joint draws pooled per specification (the report's main findings pool 1,000).
+MULTIVERSE_DRAWS = 100
+#: Simulated unrelated indicators behind each specification's Monte Carlo p-values
+#: (the report's main findings: 199).
+MULTIVERSE_NULL = 99
+
+#: Each choice and its values, in order; the first value of each is the reference
+#: specification (the battery's defaults).
+DEFAULT_CHOICES: dict[str, tuple[Any, ...]] = {
+    "indicator_model": ("latent", "linear", "step"),
+    "producer": allowed_values(ProducerChoice),
+    "date": allowed_values(DateBasis),
+    "collection": allowed_values(CollectionSubset),
+    "max_lag": allowed_values(LagWindow),
+    "counts": allowed_values(CountSeries),
+}
+#: The ``Literal`` type each choice's values are checked against.
+CHOICE_TYPES: dict[str, Any] = {
+    "indicator_model": IndicatorModel,
+    "producer": ProducerChoice,
+    "date": DateBasis,
+    "collection": CollectionSubset,
+    "max_lag": LagWindow,
+    "counts": CountSeries,
+}
+#: The battery steps whose findings the multiverse keeps, in order.
+FINDINGS: tuple[str, ...] = ("count_model", "ccf")
+#: How sentences name each finding.
+FINDING_WORDS: dict[str, str] = {"count_model": "count model", "ccf": "cross-correlation"}
+#: Findings the lag window changes (the others are run once per combination of the rest).
+LAGGED_FINDINGS: tuple[str, ...] = ("ccf",)
+
+#: Fewest level figures of a producer worth trying to model (the latent model needs at least
+#: three with a value or a range, in two different months).
+MIN_FIGURES = 3
+#: Columns of :attr:`MultiverseResult.table`, in order.
+MULTIVERSE_COLUMNS: list[str] = [
+    "spec_id",
+    "indicator_model",
+    "producer",
+    "date",
+    "collection",
+    "max_lag",
+    "counts",
+    "finding",
+    "indicator",
+    "lag",
+    "estimate",
+    "estimate_kind",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_method",
+    "significant",
+    "sign",
+    "n_obs",
+    "n_reports",
+    "n_draws",
+    "n_null",
+]
+#: Columns of :attr:`MultiverseResult.shares`, in order.
+SHARE_COLUMNS: list[str] = [
+    "finding",
+    "indicator",
+    "estimate_kind",
+    "reference_spec",
+    "reference_estimate",
+    "reference_p_value",
+    "reference_significant",
+    "reference_sign",
+    "n_specs",
+    "n_same_sign",
+    "n_significant",
+    "n_holds",
+    "share_same_sign",
+    "share_significant",
+    "share_holds",
+    "uniform_spec",
+    "uniform_n_reports",
+    "uniform_estimate",
+    "uniform_ci_low",
+    "uniform_ci_high",
+    "uniform_p_value",
+    "uniform_significant",
+    "uniform_holds",
+    "uniform_same_conclusion",
+    "n_specs_uniform",
+    "n_holds_uniform",
+    "share_holds_uniform",
+]
+#: The columns of :data:`SHARE_COLUMNS` that :meth:`MultiverseResult.shares_by` keeps.
+BASE_SHARE_COLUMNS: list[str] = SHARE_COLUMNS[: SHARE_COLUMNS.index("share_holds") + 1]
+#: Columns of :attr:`MultiverseResult.specs`, in order.
+SPEC_COLUMNS: list[str] = [
+    "spec_id",
+    "indicator_model",
+    "producer",
+    "date",
+    "collection",
+    "max_lag",
+    "counts",
+    "steps",
+    "indicators",
+    "n_reports",
+    "status",
+    "reason",
+]
+#: Columns of :attr:`MultiverseResult.skipped`, in order.
+SKIPPED_COLUMNS: list[str] = ["choice", "value", "indicator", "reason"]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class MultiverseResult:
+    """Every finding under every specification, and how often each holds.
+
+    Attributes
+    ----------
+    table
+        One row per specification and finding, columns :data:`MULTIVERSE_COLUMNS`:
+
+        - ``spec_id``: the specification (``S001`` is the reference; see ``specs``);
+        - ``indicator_model``, ``producer`` (the name of the producer whose
+          figures make the finding's series), ``date``, ``collection``,
+          ``max_lag``, ``counts``: its choices; a choice that does not apply
+          to the finding is missing (``max_lag`` of the count model, ``date``
+          and ``collection`` of article counts);
+        - ``finding``: ``"count_model"`` (rate ratio of monthly counts per step
+          of the indicator) or ``"ccf"`` (the strongest prewhitened
+          cross-correlation at lags ``0..max_lag``, the indicator leading);
+        - ``indicator``: the panel series;
+        - ``lag``: months the indicator leads (0 for the count model);
+        - ``estimate``, ``ci_low``, ``ci_high``: the pooled estimate and its
+          95% interval (a rate ratio or a correlation: ``estimate_kind``);
+        - ``p_value``: the p-value the finding is judged by: the count model's,
+          and the cross-correlation's adjusted across its lags (the lag is the
+          strongest of several);
+        - ``p_method``: ``"monte_carlo"`` (against simulated unrelated
+          indicators) or ``"rubin"`` (Rubin's rules: interpolation models);
+        - ``significant``: ``p_value < alpha``;
+        - ``sign``: the direction of the association, ``-1``, ``0`` or ``1``
+          (of the log rate ratio, or of ``r``);
+        - ``n_obs``: months behind the finding; ``n_reports``: reports counted
+          (by the specification's date basis, inside the panel's months);
+          ``n_draws``: joint draws pooled; ``n_null``: simulated unrelated
+          indicators (0 with Rubin's p-values).
+    shares
+        One row per finding and indicator, columns :data:`SHARE_COLUMNS`: the
+        reference specification's ``reference_estimate``, ``reference_p_value``,
+        ``reference_significant`` and ``reference_sign``; ``n_specs``
+        (specifications in which the finding was computed), ``n_same_sign``
+        (with the reference's sign), ``n_significant`` (either sign) and
+        ``n_holds`` (significant with the reference's sign), and the last
+        three as shares of ``n_specs``. The shares are NaN when the reference
+        specification could not compute the finding.
+
+        The rest answer "does the finding survive restricting the reports to
+        the uniform search protocol?" (all missing when the ``collection``
+        choice ``"uniform"`` was not run or does not apply):
+        ``uniform_spec``, the *uniform-protocol specification* (the
+        reference's choices, counting only the reports of the case file's
+        ``[collection] uniform`` codes), its ``uniform_n_reports``,
+        ``uniform_estimate``, ``uniform_ci_low``, ``uniform_ci_high``,
+        ``uniform_p_value`` and ``uniform_significant``; ``uniform_holds``
+        (significant with the reference's sign); ``uniform_same_conclusion``
+        (True when it reaches the reference's conclusion: both significant
+        with the same sign, or both not significant); and over every
+        specification restricted to the uniform protocol,
+        ``n_specs_uniform``, ``n_holds_uniform`` and ``share_holds_uniform``.
+    specs
+        One row per specification (one battery run), columns
+        :data:`SPEC_COLUMNS`: its choices (``producer``: ``"case"`` for the
+        case file's producers, else the other producer of the one series run),
+        the ``steps`` and ``indicators`` run, ``n_reports`` counted,
+        ``status`` (``"ran"``, ``"partial"``: some findings could not be
+        computed, ``"failed"``: none) and the ``reason``.
+    skipped
+        Choices left out because they do not apply, columns
+        :data:`SKIPPED_COLUMNS` (``indicator`` when only one series is concerned).
+    choices
+        The values of each choice that were run, reference first.
+    n_draws, n_null, seed, alpha
+        The size of each specification and the significance level.
+    """
+
+    table: pd.DataFrame
+    shares: pd.DataFrame
+    specs: pd.DataFrame
+    skipped: pd.DataFrame
+    choices: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    n_draws: int = MULTIVERSE_DRAWS
+    n_null: int = MULTIVERSE_NULL
+    seed: int = 20160418
+    alpha: float = 0.05
+
+    @property
+    def n_specs(self) -> int:
+        """Specifications (battery runs) tried."""
+        return len(self.specs)
+
+    @property
+    def n_ran(self) -> int:
+        """Specifications that computed every finding they were run for."""
+        return int((self.specs["status"] == "ran").sum())
+
+    @property
+    def n_failed(self) -> int:
+        """Specifications that computed no finding (``partial`` ones are neither)."""
+        return int((self.specs["status"] == "failed").sum())
+
+    def in_words(self, labels: Mapping[str, str] | None = None) -> list[str]:
+        """One plain sentence or two per row of :attr:`shares`, for a policy reader.
+
+        Each says what the reference specification found, in how many
+        specifications the finding holds (and how many keep its direction),
+        and what counting only the uniform search protocol's reports gives.
+        ``labels`` names the indicators (default their column names).
+
+        Examples
+        --------
+        >>> import cftf_analysis as cftf
+        >>> mv = cftf.multiverse(choices={"collection": ["all", "uniform"]}, n_draws=20,
+        ...                      n_null=19)
+        >>> print(mv.in_words({"territory": "Territory"})[-1])  # doctest: +ELLIPSIS
+        Territory, cross-correlation: not significant in the reference specification (r = ...,
+        p = ...); significant in the same direction in 0 of 2 specifications (0%) and ...
+        """
+        labels = dict(labels or {})
+        out = []
+        for row in self.shares.to_dict("records"):
+            name = labels.get(row["indicator"], str(row["indicator"]).replace("_", " "))
+            what = f"{name}, {FINDING_WORDS.get(row['finding'], row['finding'])}"
+            if pd.isna(row["reference_sign"]):
+                out.append(
+                    f"{what}: the reference specification could not compute it; computed in "
+                    f"{row['n_specs']} specifications, significant in {row['n_significant']}."
+                )
+                continue
+            ref = _estimate_words(row["estimate_kind"], row["reference_estimate"])
+            p = f"p = {row['reference_p_value']:.2g}"
+            n = int(row["n_specs"])
+            counts = f"{int(row['n_holds'])} of {n} specifications ({row['share_holds']:.0%})"
+            if row["reference_significant"]:
+                text = (
+                    f"{what}: significant in the reference specification ({ref}, {p}); it "
+                    f"holds (significant, same direction) in {counts}, and keeps its "
+                    f"direction in {int(row['n_same_sign'])}."
+                )
+            else:
+                text = (
+                    f"{what}: not significant in the reference specification ({ref}, {p}); "
+                    f"significant in the same direction in {counts} and in either direction "
+                    f"in {int(row['n_significant'])}; it points the same way in "
+                    f"{int(row['n_same_sign'])}."
+                )
+            if pd.notna(row["uniform_estimate"]):
+                uni = _estimate_words(row["estimate_kind"], row["uniform_estimate"])
+                interval = f"[{_num(row['uniform_ci_low'])}, {_num(row['uniform_ci_high'])}]"
+                if row["reference_significant"]:
+                    verdict = (
+                        "the finding survives"
+                        if row["uniform_holds"]
+                        else "the finding does not survive"
+                    )
+                else:
+                    verdict = (
+                        "still not significant"
+                        if not row["uniform_significant"]
+                        else "significant there, unlike the reference"
+                    )
+                text += (
+                    f" Counting only the {int(row['uniform_n_reports'])} reports of the uniform "
+                    f"search protocol: {uni} {interval}, p = {row['uniform_p_value']:.2g}; "
+                    f"{verdict}."
+                )
+            out.append(text)
+        return out
+
+    def shares_by(self, choice: MultiverseChoice) -> pd.DataFrame:
+        """:attr:`shares` within each value of one choice (signs still the reference's).
+
+        Returns the :data:`BASE_SHARE_COLUMNS` with the choice's column inserted
+        after ``indicator``; a value that does not apply to a finding (the
+        count model's ``max_lag``) is missing.
+
+        Examples
+        --------
+        >>> import cftf_analysis as cftf
+        >>> mv = multiverse(choices={"collection": ["all", "uniform"]}, n_draws=20, n_null=19)
+        >>> mv.shares_by("collection")[["finding", "indicator", "collection", "n_specs"]]
+                finding      indicator collection  n_specs
+        0   count_model  revenue_total        all        1
+        1   count_model  revenue_total    uniform        1
+        2           ccf  revenue_total        all        1
+        3           ccf  revenue_total    uniform        1
+        4   count_model      territory        all        1
+        5   count_model      territory    uniform        1
+        6           ccf      territory        all        1
+        7           ccf      territory    uniform        1
+        """
+        check_literal(choice, MultiverseChoice, "choice")
+        return share_table(self.table, self.shares, self.alpha, by=choice)
+
+
+def _num(value: float) -> str:
+    """Three significant digits, in powers of ten only when very large or small."""
+    if not np.isfinite(value):
+        return str(value)
+    return f"{value:.3g}" if value == 0 or 0.01 <= abs(value) < 1e4 else f"{value:.1e}"
+
+
+def _estimate_words(kind: str, value: float) -> str:
+    """``rate ratio 0.48``, ``r = -0.37``: an estimate in words."""
+    if kind == "correlation":
+        return f"r = {value:.2f}"
+    return f"{kind} {_num(value)}"
+
+
+def report_subset(
+    reports: pd.DataFrame,
+    subset: CollectionSubset,
+    *,
+    uniform: Sequence[str] = (),
+    leads: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The reports a collection subset counts.
+
+    Parameters
+    ----------
+    reports
+        Output of :func:`~cftf_analysis.load_reports` (column ``collection``).
+    subset
+        ``"all"``; ``"uniform"``: the reports whose ``collection`` is one of
+        ``uniform``; ``"without_leads"``: all but those whose ``collection``
+        is one of ``leads``.
+    uniform, leads
+        The codes, from the case file's ``[collection]`` table
+        (:attr:`~cftf_analysis.case.Case.collection_uniform`, ``collection_leads``).
+
+    Raises
+    ------
+    ArgumentError
+        A bad ``subset``, no ``collection`` column, or no codes for the subset.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> case = cftf.load_case()
+    >>> uniform = report_subset(case.reports, "uniform", uniform=case.collection_uniform)
+    >>> len(uniform), sorted(uniform["collection"].unique()) == list(case.collection_uniform)
+    (7, True)
+    """
+    check_literal(subset, CollectionSubset, "subset")
+    if subset == "all":
+        return reports
+    if "collection" not in reports.columns:
+        raise ArgumentError(f"subset={subset!r} needs the reports' collection column")
+    codes = tuple(uniform if subset == "uniform" else leads)
+    if not codes:
+        which = "uniform" if subset == "uniform" else "leads"
+        raise ArgumentError(
+            f"subset={subset!r} needs the collection codes of the {which} "
+            f"(the case file's [collection] {which})"
+        )
+    inside = reports["collection"].isin(codes)
+    return reports[inside if subset == "uniform" else ~inside]
+
+
+# --- choices ------------------------------------------------------------------------------
+
+
+def _check_choices(choices: Mapping[str, Any] | None) -> dict[str, tuple[Any, ...]]:
+    """Each choice's values: the given ones checked, the others held at their reference."""
+    if choices is None:
+        return {k: tuple(v) for k, v in DEFAULT_CHOICES.items()}
+    if not isinstance(choices, Mapping):
+        raise ArgumentError(
+            f"choices must map choice names to values, got {type(choices).__name__}"
+        )
+    out = {}
+    for name in choices:
+        check_literal(name, MultiverseChoice, "choices")
+    for name, default in DEFAULT_CHOICES.items():
+        if name not in choices:
+            out[name] = (default[0],)
+            continue
+        given = choices[name]
+        values = (given,) if isinstance(given, str | int) else tuple(given)
+        if not values:
+            raise ArgumentError(f"choices[{name!r}] is empty; give at least one value")
+        for value in values:
+            check_literal(value, CHOICE_TYPES[name], f"choices[{name!r}]")
+        out[name] = tuple(dict.fromkeys(values))
+    return out
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    case: Case | None
+    reports: pd.DataFrame
+    indicators: pd.DataFrame
+    series: dict[str, dict[str, Any]]
+    uniform: tuple[str, ...]
+    leads: tuple[str, ...]
+
+
+def _inputs(case, reports, indicators) -> _Inputs:
+    from cftf_analysis.case import Case, load_case
+
+    if case is None and reports is None and indicators is None:
+        case = load_case()
+    if case is not None:
+        loaded = load_case(case) if not isinstance(case, Case) or case.reports is None else case
+        reports = loaded.reports if reports is None else reports
+        indicators = loaded.indicators if indicators is None else indicators
+        series = {k: dict(v) for k, v in loaded.series.items()} or {
+            k: dict(v) for k, v in default_series(indicators).items()
+        }
+        return _Inputs(
+            loaded, reports, indicators, series, loaded.collection_uniform, loaded.collection_leads
+        )
+    if reports is None or indicators is None:
+        raise ArgumentError("give reports and indicators (or a case)")
+    series = {k: dict(v) for k, v in default_series(indicators).items()}
+    return _Inputs(None, reports, indicators, series, (), ())
+
+
+def _alternatives(
+    inputs: _Inputs, cache: IndicatorCache
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Per series: the other producers whose figures can be modelled, and why none can."""
+    from cftf_analysis.observations import producer_key
+
+    ind = inputs.indicators
+    found: dict[str, list[str]] = {}
+    why: dict[str, str] = {}
+    for name, spec in inputs.series.items():
+        scope = spec.get("scope") or "total"
+        rows = ind[(ind["indicator"] == spec["indicator"]) & (ind["scope"] == scope)]
+        own = producer_key(str(spec.get("producer") or ""))
+        others = [
+            p
+            for p in dict.fromkeys(rows["producer"].dropna().astype(str))
+            if producer_key(p) != own
+        ]
+        levels = rows[rows["measure"] == "level"].groupby("producer", observed=True).size()
+        fits, failures = [], []
+        for producer in others:
+            n_levels = int(levels.get(producer, 0))
+            if n_levels < MIN_FIGURES:  # cannot be modelled: no need to try
+                failures.append(f"{producer} ({n_levels} level figure{'s' * (n_levels != 1)})")
+                continue
+            try:
+                cache.latent_fit(ind, {**spec, "producer": producer})
+            except CftfError as exc:
+                failures.append(f"{producer} ({exc})")
+                continue
+            fits.append(producer)
+        found[name] = fits
+        if not fits:
+            why[name] = (
+                "no other producer of the series"
+                if not others
+                else "no other producer's figures can be modelled (the latent model needs at "
+                f"least {MIN_FIGURES} with a value or a range, in two different months): "
+                + "; ".join(failures)
+            )
+    return found, why
+
+
+def _applicable(
+    chosen: dict[str, tuple[Any, ...]],
+    inputs: _Inputs,
+    coverage: pd.DataFrame | None,
+    cache: IndicatorCache,
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, list[str]], list[dict[str, Any]]]:
+    """The values that apply, the alternative producers, and the skipped values with reasons."""
+    skipped: list[dict[str, Any]] = []
+
+    def skip(choice: str, value: Any, reason: str, indicator: str | None = None) -> None:
+        skipped.append({"choice": choice, "value": value, "indicator": indicator,
+                        "reason": reason})  # fmt: skip
+
+    values = {k: list(v) for k, v in chosen.items()}
+    alternatives: dict[str, list[str]] = {name: [] for name in inputs.series}
+    if "other" in values["producer"]:
+        alternatives, why = _alternatives(inputs, cache)
+        for name, reason in why.items():
+            skip("producer", "other", reason, name)
+        if not any(alternatives.values()):
+            values["producer"].remove("other")
+    reports = inputs.reports
+    if "defection" in values["date"]:
+        dated = reports.get("defection_start", pd.Series(dtype=object)).notna()
+        if not dated.any():
+            values["date"].remove("defection")
+            skip("date", "defection", "no report has a defection date")
+    codes = {"uniform": inputs.uniform, "without_leads": inputs.leads}
+    words = {"uniform": "uniform", "without_leads": "leads"}
+    for subset in ("uniform", "without_leads"):
+        if subset not in values["collection"]:
+            continue
+        reason = None
+        if "collection" not in reports.columns:
+            reason = "the reports have no collection column"
+        elif not codes[subset]:
+            reason = f"the case file gives no [collection] {words[subset]} codes"
+        elif not reports["collection"].isin(codes[subset]).any():
+            reason = f"no report has a {words[subset]} code ({', '.join(codes[subset])})"
+        if reason is not None:
+            values["collection"].remove(subset)
+            skip("collection", subset, reason)
+    # a subset that counts the same reports as an earlier one would count one specification twice
+    counted: dict[str, pd.Index] = {}
+    for subset in list(values["collection"]):
+        index = report_subset(
+            reports, subset, uniform=inputs.uniform, leads=inputs.leads
+        ).index.sort_values()
+        same = next((k for k, v in counted.items() if v.equals(index)), None)
+        if same is None:
+            counted[subset] = index
+            continue
+        values["collection"].remove(subset)
+        skip("collection", subset, f"counts the same {len(index)} reports as {same!r}")
+    if "n_articles_defection" in values["counts"]:
+        reason = None
+        if coverage is None:
+            reason = "no corpus coverage table given"
+        elif "n_articles_defection" not in coverage.columns:
+            reason = "the coverage table has no n_articles_defection column"
+        if reason is not None:
+            values["counts"].remove("n_articles_defection")
+            skip("counts", "n_articles_defection", reason)
+    return {k: tuple(v) for k, v in values.items()}, alternatives, skipped
+
+
+# --- the runs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Run:
+    spec_id: str
+    indicator_model: str
+    producer: str  # "case" or the other producer's name
+    date: str | None
+    collection: str | None
+    max_lag: int
+    counts: str
+    steps: tuple[str, ...]
+    pairs: tuple[str, ...]
+    series: dict[str, dict[str, Any]]
+
+
+def _plan(
+    values: dict[str, tuple[Any, ...]],
+    inputs: _Inputs,
+    alternatives: dict[str, list[str]],
+) -> list[_Run]:
+    """The battery runs, reference first: one per specification."""
+    runs: list[_Run] = []
+    series = inputs.series
+    producers: list[tuple[str, tuple[str, ...], dict[str, dict[str, Any]]]] = []
+    if "case" in values["producer"]:
+        producers.append(("case", tuple(series), series))
+    if "other" in values["producer"]:
+        for name, others in alternatives.items():
+            for producer in others:
+                spec = {**series, name: {**series[name], "producer": producer}}
+                producers.append((producer, (name,), spec))
+    for model, counts in itertools.product(values["indicator_model"], values["counts"]):
+        by_reports = counts == "n_reports"
+        dates = values["date"] if by_reports else (None,)
+        subsets = values["collection"] if by_reports else (None,)
+        for date, subset, (k, lag) in itertools.product(
+            dates, subsets, enumerate(values["max_lag"])
+        ):
+            steps = FINDINGS if k == 0 else LAGGED_FINDINGS
+            for producer, pairs, spec in producers:
+                runs.append(
+                    _Run(
+                        spec_id=f"S{len(runs) + 1:03d}",
+                        indicator_model=model,
+                        producer=producer,
+                        date=date,
+                        collection=subset,
+                        max_lag=lag,
+                        counts=counts,
+                        steps=steps,
+                        pairs=pairs,
+                        series=spec,
+                    )
+                )
+    return runs
+
+
+def _months(reports: pd.DataFrame, date: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last month the whole collection covers on this date basis."""
+    spans = reports[[f"{date}_start", f"{date}_end"]].dropna()
+    weights = month_weights(spans[f"{date}_start"], spans[f"{date}_end"])
+    return weights["month"].min(), weights["month"].max()
+
+
+def _finding_rows(battery, run: _Run, alpha: float, n_reports: int) -> list[dict[str, Any]]:
+    rows = []
+    for step in run.steps:
+        if step not in battery.results:
+            continue
+        for r in battery[step].rows.to_dict("records"):
+            ind = r["indicator"]
+            ratio = r["estimate_kind"] == "rate ratio"
+            estimate = float(r["estimate"])
+            p = float(r["p_adjusted"]) if step in LAGGED_FINDINGS else float(r["p_value"])
+            monte_carlo = "Monte Carlo" in str(r["method"])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sign = np.sign(np.log(estimate) if ratio else estimate)
+            rows.append(
+                {
+                    "spec_id": run.spec_id,
+                    "indicator_model": run.indicator_model,
+                    "producer": battery.series[ind].producer,
+                    "date": run.date,
+                    "collection": run.collection,
+                    "max_lag": run.max_lag if step in LAGGED_FINDINGS else None,
+                    "counts": run.counts,
+                    "finding": step,
+                    "indicator": ind,
+                    "lag": int(r["lag"]) if pd.notna(r["lag"]) else 0,
+                    "estimate": estimate,
+                    "estimate_kind": r["estimate_kind"],
+                    "ci_low": float(r["ci_low"]),
+                    "ci_high": float(r["ci_high"]),
+                    "p_value": p,
+                    "p_method": "monte_carlo" if monte_carlo else "rubin",
+                    "significant": bool(p < alpha),
+                    "sign": int(sign) if np.isfinite(sign) else 0,
+                    "n_obs": int(r["n_obs"]) if pd.notna(r["n_obs"]) else None,
+                    "n_reports": n_reports,
+                    "n_draws": int(battery.options.n_draws),
+                    "n_null": int(battery.options.n_null) if monte_carlo else 0,
+                }
+            )
+    return rows
+
+
+def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=MULTIVERSE_COLUMNS)
+    for col in ("max_lag", "lag", "n_obs", "n_reports", "n_draws", "n_null", "sign"):
+        table[col] = table[col].astype("Int64")
+    table["significant"] = table["significant"].astype(bool)
+    for col in ("date", "collection"):
+        table[col] = table[col].astype(object)
+    return table
+
+
+def share_table(
+    table: pd.DataFrame,
+    reference: pd.DataFrame,
+    alpha: float,
+    *,
+    by: str | None = None,
+) -> pd.DataFrame:
+    """Per finding (and value of ``by``): how often it holds with the reference's sign.
+
+    ``reference`` holds, per ``finding`` and ``indicator``, the reference
+    specification's ``reference_spec``, ``reference_estimate``,
+    ``reference_p_value``, ``reference_significant`` and ``reference_sign``
+    (the :data:`SHARE_COLUMNS` of :attr:`MultiverseResult.shares` suffice).
+    """
+    keys = ["finding", "indicator"]
+    ref_cols = [
+        "reference_spec",
+        "reference_estimate",
+        "reference_p_value",
+        "reference_significant",
+        "reference_sign",
+    ]
+    columns = list(BASE_SHARE_COLUMNS)
+    if by is not None:
+        columns.insert(columns.index("indicator") + 1, by)
+    out = []
+    refs = reference.set_index(keys)
+    parts = []
+    for (finding, indicator), group in table.groupby(keys, sort=False):
+        if by is None:
+            parts.append((finding, indicator, None, group))
+        else:
+            for value, rows in group.groupby(by, sort=False, dropna=False):
+                parts.append((finding, indicator, value, rows))
+    for finding, indicator, value, rows in parts:
+        ref = refs.loc[(finding, indicator)] if (finding, indicator) in refs.index else None
+        sign = ref["reference_sign"] if ref is not None else pd.NA
+        n = len(rows)
+        if ref is not None and pd.notna(sign):
+            same = int((rows["sign"] == sign).sum())
+            holds = int(((rows["sign"] == sign) & rows["significant"]).sum())
+        else:
+            same = holds = None
+        n_sig = int(rows["significant"].sum())
+        record = {
+            "finding": finding,
+            "indicator": indicator,
+            "estimate_kind": rows["estimate_kind"].iloc[0],
+            **{c: (ref[c] if ref is not None else None) for c in ref_cols},
+            "n_specs": n,
+            "n_same_sign": same,
+            "n_significant": n_sig,
+            "n_holds": holds,
+            "share_same_sign": same / n if same is not None else np.nan,
+            "share_significant": n_sig / n,
+            "share_holds": holds / n if holds is not None else np.nan,
+        }
+        if by is not None:
+            record[by] = value
+        out.append(record)
+    shares = pd.DataFrame(out, columns=columns)
+    for col in ("n_specs", "n_same_sign", "n_significant", "n_holds", "reference_sign"):
+        shares[col] = shares[col].astype("Int64")
+    return shares
+
+
+def _reference(table: pd.DataFrame, runs: list[_Run]) -> pd.DataFrame:
+    """Per finding: the reference specification (the first run of its series) and its row."""
+    first: dict[str, str] = {}
+    for run in runs:
+        for ind in run.pairs:
+            first.setdefault(ind, run.spec_id)
+    out = []
+    for (finding, indicator), _rows in table.groupby(["finding", "indicator"], sort=False):
+        spec = first.get(indicator)
+        at = table[
+            (table["spec_id"] == spec)
+            & (table["finding"] == finding)
+            & (table["indicator"] == indicator)
+        ]
+        row = at.iloc[0] if len(at) else None
+        out.append(
+            {
+                "finding": finding,
+                "indicator": indicator,
+                "reference_spec": spec,
+                "reference_estimate": row["estimate"] if row is not None else np.nan,
+                "reference_p_value": row["p_value"] if row is not None else np.nan,
+                "reference_significant": bool(row["significant"]) if row is not None else None,
+                "reference_sign": int(row["sign"]) if row is not None else pd.NA,
+            }
+        )
+    return pd.DataFrame(
+        out,
+        columns=["finding", "indicator", "reference_spec", "reference_estimate",
+                 "reference_p_value", "reference_significant", "reference_sign"],
+    )  # fmt: skip
+
+
+def _uniform(table: pd.DataFrame, shares: pd.DataFrame, runs: list[_Run]) -> pd.DataFrame:
+    """``shares`` with the uniform-protocol columns (see :class:`MultiverseResult`)."""
+    first: dict[str, _Run] = {}
+    for run in runs:
+        for ind in run.pairs:
+            first.setdefault(ind, run)
+    same = ("indicator_model", "producer", "date", "max_lag", "counts")
+    out = shares.copy()
+    records = []
+    for row in shares.itertuples(index=False):
+        ref = first.get(row.indicator)
+        uniform = None
+        if ref is not None:
+            uniform = next(
+                (
+                    r
+                    for r in runs
+                    if r.collection == "uniform"
+                    and row.indicator in r.pairs
+                    and row.finding in r.steps
+                    and all(getattr(r, k) == getattr(ref, k) for k in same)
+                ),
+                None,
+            )
+        at = table.iloc[0:0]
+        if uniform is not None:
+            at = table[
+                (table["spec_id"] == uniform.spec_id)
+                & (table["finding"] == row.finding)
+                & (table["indicator"] == row.indicator)
+            ]
+        rows = table[
+            (table["finding"] == row.finding)
+            & (table["indicator"] == row.indicator)
+            & (table["collection"] == "uniform")
+        ]
+        record: dict[str, Any] = {
+            "uniform_spec": uniform.spec_id if uniform is not None else None,
+            "n_specs_uniform": len(rows) if uniform is not None else pd.NA,
+        }
+        sign = row.reference_sign
+        known = pd.notna(sign) and uniform is not None
+        holds = (rows["sign"] == sign) & rows["significant"] if known else None
+        record["n_holds_uniform"] = int(holds.sum()) if holds is not None else pd.NA
+        record["share_holds_uniform"] = (
+            float(holds.mean()) if holds is not None and len(rows) else np.nan
+        )
+        if len(at):
+            u = at.iloc[0]
+            significant = bool(u["significant"])
+            record |= {
+                "uniform_n_reports": u["n_reports"],
+                "uniform_estimate": u["estimate"],
+                "uniform_ci_low": u["ci_low"],
+                "uniform_ci_high": u["ci_high"],
+                "uniform_p_value": u["p_value"],
+                "uniform_significant": significant,
+            }
+            if pd.notna(sign):
+                holds_here = significant and int(u["sign"]) == int(sign)
+                record["uniform_holds"] = holds_here
+                record["uniform_same_conclusion"] = holds_here or (
+                    not significant and not bool(row.reference_significant)
+                )
+        records.append(record)
+    extra = pd.DataFrame(
+        records, index=out.index, columns=SHARE_COLUMNS[len(BASE_SHARE_COLUMNS) :]
+    )
+    out = pd.concat([out, extra], axis=1)[SHARE_COLUMNS]
+    for col in ("uniform_n_reports", "n_specs_uniform", "n_holds_uniform"):
+        out[col] = out[col].astype("Int64")
+    for col in ("uniform_significant", "uniform_holds", "uniform_same_conclusion"):
+        out[col] = out[col].astype("boolean")
+    for col in ("uniform_estimate", "uniform_ci_low", "uniform_ci_high", "uniform_p_value",
+                "share_holds_uniform"):  # fmt: skip
+        out[col] = out[col].astype(float)
+    return out
+
+
+def multiverse(
+    case: Case | str | None = None,
+    *,
+    reports: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    coverage: pd.DataFrame | None = None,
+    choices: Mapping[str, Any] | None = None,
+    n_draws: int = MULTIVERSE_DRAWS,
+    n_null: int = MULTIVERSE_NULL,
+    seed: int = 20160418,
+    alpha: float = 0.05,
+    cache: IndicatorCache | None = None,
+    progress: Progress | None = None,
+) -> MultiverseResult:
+    """Run the count model and cross-correlation under every defensible specification.
+
+    Parameters
+    ----------
+    case
+        A :class:`~cftf_analysis.case.Case`, a case file or a bundled case's
+        id: its tables, series and ``[collection]`` codes. With neither a case
+        nor tables, the bundled case.
+    reports, indicators
+        Replace the case's tables; without a case, both are needed and the
+        series are chosen from the indicators (and no collection subset applies).
+    coverage
+        Per-period article counts (:func:`~cftf_analysis.count_corpus`): the
+        count model's exposure, and the ``counts="n_articles_defection"`` choice.
+    choices
+        Choice name (:data:`~cftf_analysis.options.MultiverseChoice`) -> the
+        values to try, reference first. Default: every choice with all its
+        values (:data:`DEFAULT_CHOICES`); a choice not named is held at its
+        reference value. Values are checked against the choice's ``Literal``
+        type (see the module docstring).
+    n_draws, n_null
+        Joint draws and simulated unrelated indicators per specification
+        (default :data:`MULTIVERSE_DRAWS`, :data:`MULTIVERSE_NULL`: fewer than
+        the report's main findings, so that the whole multiverse runs in
+        about half a minute).
+    seed
+        Seed of every specification (the same in each, so that specifications
+        differ by their choices only).
+    alpha
+        Significance level of ``significant``.
+    cache
+        An :class:`~cftf_analysis.stats.draws.IndicatorCache` to share (for
+        example with the report's main battery); default: a new one.
+    progress
+        Called with a short message before each specification.
+
+    Returns
+    -------
+    MultiverseResult
+        ``table`` (one row per specification and finding), ``shares``,
+        ``specs``, ``skipped``; see :class:`MultiverseResult`.
+
+    Raises
+    ------
+    ArgumentError
+        An unknown choice or value (naming the allowed ones), or bad sizes.
+
+    Notes
+    -----
+    Each specification is one :func:`~cftf_analysis.stats.battery.run_battery`
+    call with the steps ``count_model`` and ``ccf``, ``influence=False``,
+    ``n_power=0`` (no power simulation: the ``mde`` is the report's) and the
+    specification's options; a collection subset is counted on the whole
+    collection's months (``start``/``end``), so a row equals ``run_battery``
+    called with that subset, those months, the same seed and sizes. Runs
+    with another lag window than the reference's run the cross-correlation
+    only. A series with another producer is run on its own (``pairs``).
+    A finding *holds* in a specification when it is significant at ``alpha``
+    with the reference specification's sign.
+
+    Examples
+    --------
+    >>> import cftf_analysis as cftf
+    >>> mv = multiverse(choices={"indicator_model": ["latent", "linear"], "max_lag": [6, 3]},
+    ...                 n_draws=20, n_null=19)
+    >>> mv.n_specs, mv.n_failed
+    (4, 0)
+    >>> mv.shares[["finding", "indicator", "n_specs"]]
+           finding      indicator  n_specs
+    0  count_model  revenue_total        2
+    1          ccf  revenue_total        4
+    2  count_model      territory        2
+    3          ccf      territory        4
+    >>> sorted(mv.skipped["choice"])
+    []
+    """
+    from cftf_analysis.stats.battery import run_battery
+
+    chosen = _check_choices(choices)
+    n_draws = int(check_int(n_draws, "n_draws", minimum=2))
+    n_null = int(check_int(n_null, "n_null", minimum=0))
+    seed = int(check_int(seed, "seed", minimum=0))
+    alpha = check_fraction(alpha, "alpha")
+    say = progress or (lambda _msg: None)
+    cache = cache if cache is not None else IndicatorCache()
+    inputs = _inputs(case, reports, indicators)
+    values, alternatives, skipped = _applicable(chosen, inputs, coverage, cache)
+    runs = _plan(values, inputs, alternatives) if all(values.values()) else []
+    months = {d: _months(inputs.reports, d) for d in {r.date or "published" for r in runs}}
+    rows: list[dict[str, Any]] = []
+    specs: list[dict[str, Any]] = []
+    for run in runs:
+        say(f"multiverse {run.spec_id} of {len(runs)}")
+        date = run.date or "published"
+        counted = report_subset(
+            inputs.reports, run.collection or "all", uniform=inputs.uniform, leads=inputs.leads
+        )
+        start, end = months[date]
+        record = {
+            "spec_id": run.spec_id,
+            "indicator_model": run.indicator_model,
+            "producer": run.producer,
+            "date": run.date,
+            "collection": run.collection,
+            "max_lag": run.max_lag,
+            "counts": run.counts,
+            "steps": ",".join(run.steps),
+            "indicators": ",".join(run.pairs),
+            "n_reports": None,
+            "status": "failed",
+            "reason": "",
+        }
+        try:
+            with warnings.catch_warnings():
+                # reports without a defection date are left out: n_reports says how many count
+                warnings.simplefilter("ignore", UserWarning)
+                battery = run_battery(
+                    counted,
+                    inputs.indicators,
+                    case=inputs.case,
+                    coverage=coverage,
+                    series=run.series,
+                    steps=run.steps,
+                    pairs=run.pairs,
+                    max_lag=run.max_lag,
+                    n_draws=n_draws,
+                    seed=seed,
+                    alpha=alpha,
+                    counts=run.counts,
+                    indicator_model=run.indicator_model,
+                    n_null=n_null,
+                    date=date,
+                    start=start,
+                    end=end,
+                    influence=False,
+                    n_power=0,
+                    cache=cache,
+                )
+        except CftfError as exc:
+            record["reason"] = str(exc)
+            specs.append(record)
+            continue
+        n_reports = round(float(battery.panel["n_reports"].sum()))
+        found = _finding_rows(battery, run, alpha, n_reports)
+        rows += found
+        expected = len(run.steps) * len(run.pairs)
+        record["n_reports"] = n_reports
+        record["status"] = "ran" if len(found) == expected else ("partial" if found else "failed")
+        # a finding the data cannot support is not run: say why, as the report does
+        support = battery.support
+        if not support.empty:
+            support = support[support["analysis"].isin(run.steps)]
+        reasons = ["; ".join(battery.errors), " ".join(support_sentences(support))]
+        record["reason"] = " ".join(r for r in reasons if r)
+        specs.append(record)
+    table = _table(rows)
+    reference = _reference(table, runs)
+    shares = _uniform(table, share_table(table, reference, alpha), runs)
+    spec_table = pd.DataFrame(specs, columns=SPEC_COLUMNS)
+    spec_table["max_lag"] = spec_table["max_lag"].astype("Int64")
+    spec_table["n_reports"] = spec_table["n_reports"].astype("Int64")
+    return MultiverseResult(
+        table=table,
+        shares=shares,
+        specs=spec_table,
+        skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS),
+        choices=values,
+        n_draws=n_draws,
+        n_null=n_null,
+        seed=seed,
+        alpha=alpha,
+    )
