@@ -491,13 +491,14 @@ def p_text(p: float) -> str:
 
 def _change_points(battery: Battery) -> tuple[Figure, str]:
     # the step's tables, not its model: a battery read back from files has only those
-    step = battery["change_points"]
-    segments, test = step.table, step.tables["change_point_test"]
+    result = battery["change_points"]
+    segments, test = result.table, result.tables["change_point_test"]
     freq = battery.options.freq
     per = "quarter" if freq == "QS" else "month"
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.4), layout="constrained")
-    # the counts at the analysis period, from the panel (a battery read back has no models)
-    series = period_counts(battery.panel.set_index("month")[battery.counts].dropna(), freq)
+    series = result.models.get("counts")
+    if series is None:  # read back from files: the counts at the step's frequency
+        series = period_counts(battery.panel.set_index("month")[battery.counts].dropna(), freq)
     ylabel = {"n_reports": f"Defection reports per {per}"}.get(
         battery.counts, f"Articles reporting defection per {per}"
     )
@@ -506,7 +507,7 @@ def _change_points(battery: Battery) -> tuple[Figure, str]:
     seg = segments.sort_values("segment")
     edges = edge_breaks(seg)
     starts = [pd.Timestamp(s) for s in seg["start"].iloc[1:]]
-    own = step.tables["change_point_breaks"].set_index("break")["p_adjusted"]
+    own = result.tables["change_point_breaks"].set_index("break")["p_adjusted"]
 
     def named(s: pd.Timestamp) -> str:
         when = str(s.to_period("Q")) if freq == "QS" else f"{s:%b %Y}"
@@ -808,10 +809,7 @@ FIGURES: dict[str, FigureSpec] = {
             "The findings across defensible analysis choices",
             _specification_curve,
             ("multiverse",),
-            # a battery whose data support no indicator finding has nothing to vary
-            available=lambda battery: (
-                battery.multiverse is not None and not battery.multiverse.table.empty
-            ),
+            available=lambda battery: not battery.multiverse.table.empty,
         ),
     )
 }

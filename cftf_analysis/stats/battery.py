@@ -115,11 +115,11 @@ class BatteryOptions:
     counts: str = "n_reports"
     indicator_model: IndicatorModel = "latent"
     n_null: int = 199
+    date: DateBasis = "published"
+    influence: bool = True
     freq: CaseFreq = "MS"
     interruption: tuple[str, ...] = ()
     competing: tuple[str, ...] = ()
-    date: DateBasis = "published"
-    influence: bool = True
     n_power: int = 80
 
     def __post_init__(self) -> None:
@@ -167,7 +167,6 @@ class BatteryContext:
         Panel column -> ``{"indicator", "scope", "producer"}`` of each series.
     case
         The case the data come from, or None.
-        The joint draws of the report counts and the indicator paths.
     cache
         The :class:`~cftf_analysis.stats.draws.IndicatorCache` shared with
         other batteries on the same indicators, or None: :meth:`null_paths` and
@@ -546,7 +545,6 @@ def battery_context(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     influence: bool = True,
-    cache: IndicatorCache | None = None,
 ) -> BatteryContext:
     """What the battery's steps see, before any draw or check: the panel, data and options.
 
@@ -574,9 +572,9 @@ def battery_context(
         counts=counts,
         indicator_model=indicator_model,
         n_null=n_null,
+        n_power=n_power,
         date=date,
         influence=influence,
-        n_power=n_power,
         freq=freq if freq is not None else (the_case.freq if own else "MS"),  # type: ignore[arg-type]
         interruption=tuple(interruption)
         if interruption is not None
@@ -605,10 +603,9 @@ def battery_context(
             "'n_articles_defection'"
         )
     note = the_case.reporting_caveat if the_case is not None else REPORTING_CAVEAT
-    # within one battery too: the null paths reuse the path draws
     return BatteryContext(
-        panel, reports, indicators, events, coverage, options, info, note, specs=spec,
-        case=the_case, cache=cache if cache is not None else IndicatorCache(),
+        panel, reports, indicators, events, coverage, options, info, note,
+        specs=spec, case=the_case,
     )  # fmt: skip
 
 
@@ -647,14 +644,14 @@ def run_battery(
     counts: str = "n_reports",
     indicator_model: IndicatorModel = "latent",
     n_null: int = 199,
-    freq: CaseFreq | None = None,
-    interruption: Sequence[str] | None = None,
-    competing: Sequence[str] | None = None,
     date: DateBasis = "published",
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     influence: bool = True,
     cache: IndicatorCache | None = None,
+    freq: CaseFreq | None = None,
+    interruption: Sequence[str] | None = None,
+    competing: Sequence[str] | None = None,
     n_power: int = 80,
 ) -> Battery:
     """Run the registered steps and keep every detailed result.
@@ -684,8 +681,11 @@ def run_battery(
         pairs=pairs, max_lag=max_lag, count_lag=count_lag, n_draws=n_draws, seed=seed,
         alpha=alpha, counts=counts, indicator_model=indicator_model, n_null=n_null, freq=freq,
         interruption=interruption, competing=competing, n_power=n_power, date=date,
-        start=start, end=end, influence=influence, cache=cache,
+        start=start, end=end, influence=influence,
     )  # fmt: skip
+    # within one battery too: the null paths reuse the path draws
+    cache = cache if cache is not None else IndicatorCache()
+    ctx = dataclasses.replace(ctx, cache=cache)
     options = ctx.options
     available = registered_steps()
     chosen = list(available) if steps is None else list(steps)
@@ -704,7 +704,7 @@ def run_battery(
         wanted = {p: ctx.specs[p] for p in drawn}
         draws = joint_draws(
             ctx.reports, ctx.indicators, wanted, months, n_draws=n_draws, seed=seed,
-            model=indicator_model, date=options.date, cache=ctx.cache,
+            model=indicator_model, date=date, cache=cache,
         )  # fmt: skip
         panel = with_drawn_series(panel, draws)
         ctx = dataclasses.replace(ctx, panel=panel, draws=draws)
@@ -850,14 +850,14 @@ def association_summary(
     counts: str = "n_reports",
     indicator_model: IndicatorModel = "latent",
     n_null: int = 199,
-    freq: CaseFreq | None = None,
-    interruption: Sequence[str] | None = None,
-    competing: Sequence[str] | None = None,
     date: DateBasis = "published",
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     influence: bool = True,
     cache: IndicatorCache | None = None,
+    freq: CaseFreq | None = None,
+    interruption: Sequence[str] | None = None,
+    competing: Sequence[str] | None = None,
     n_power: int = 80,
 ) -> pd.DataFrame:
     """The standard battery for "does financial decline precede defection reporting?".
@@ -923,18 +923,6 @@ def association_summary(
         the calibration (``validation/calibrate_battery.py``) found
         anti-conservative on a sparse design. With an interpolation model the
         p-values are always Rubin's.
-    freq
-        Period of the counts-only analyses (change points, interrupted time
-        series): ``"MS"`` (months) or ``"QS"`` (quarters, the months summed).
-        Default: the case's ``freq``, else months. The indicator analyses
-        (cross-correlation, Granger, count model) are monthly whatever it is.
-    interruption, competing
-        Event ids of the interrupted time series with a competing explanation
-        (step ``"competing_event"``): one level change from the period of the
-        first ``interruption`` event, and one of its own from the period of
-        each ``competing`` event. Default: the case file's ``[events]
-        interruption`` and ``competing``; without them the step has nothing to
-        test.
     date
         Count reports by their ``"published"`` date (default) or by their
         ``"defection"`` date (reports without one are not counted, with a
@@ -955,6 +943,18 @@ def association_summary(
         batteries on the same indicators: the latent fits, path draws, null
         paths and leave-one-out refits, which do not depend on the reports,
         are computed once (the results are the same as without it).
+    freq
+        Period of the counts-only analyses (change points, interrupted time
+        series): ``"MS"`` (months) or ``"QS"`` (quarters, the months summed).
+        Default: the case's ``freq``, else months. The indicator analyses
+        (cross-correlation, Granger, count model) are monthly whatever it is.
+    interruption, competing
+        Event ids of the interrupted time series with a competing explanation
+        (step ``"competing_event"``): one level change from the period of the
+        first ``interruption`` event, and one of its own from the period of
+        each ``competing`` event. Default: the case file's ``[events]
+        interruption`` and ``competing``; without them the step has nothing to
+        test.
     n_power
         Simulated datasets per planted effect for the power of the count model
         and the cross-correlation (latent model only;
@@ -1004,13 +1004,13 @@ def association_summary(
         counts=counts,
         indicator_model=indicator_model,
         n_null=n_null,
-        freq=freq,
-        interruption=interruption,
-        competing=competing,
         date=date,
         start=start,
         end=end,
         influence=influence,
         cache=cache,
+        freq=freq,
+        interruption=interruption,
+        competing=competing,
         n_power=n_power,
     ).summary
