@@ -442,7 +442,10 @@ _MULTIVERSE_FILES = {
 }
 
 #: Case fields that are tuples (JSON gives lists back).
-_CASE_TUPLES = ("aliases", "collection_uniform", "collection_leads", "major_events")
+_CASE_TUPLES = (
+    "aliases", "collection_uniform", "collection_leads", "major_events", "interruption_events",
+    "competing_events",
+)  # fmt: skip
 
 
 def _case_doc(case: Case | None) -> dict[str, Any] | None:

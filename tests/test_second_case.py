@@ -191,3 +191,14 @@ def test_the_report_states_the_question_the_mde_and_the_competing_event(out, phr
     # the analysis period is stated, and the cannot-support section follows
     assert 'Analysis period: quarters (`freq = "QS"` in the case file)' in summary
     assert summary.index("## Before and after") < summary.index("## Analyses the data cannot")
+
+
+def test_each_multiverse_specification_says_why_it_found_nothing(out, tables):
+    """No choice of the multiverse makes revenue a series: every specification fails, and its
+    reason is the report's own sentence on the failed checks, not an empty cell."""
+    specs = pd.read_csv(out / "data" / "processed" / "multiverse_specs.csv")
+    assert len(specs) and (specs["status"] == "failed").all()
+    obs = check(tables["support"], "ccf", "observations", indicator="revenue")
+    assert specs["reason"].str.contains(obs["reason"], regex=False).all()
+    summary = (out / "figures" / "summary.md").read_text(encoding="utf-8")
+    assert "specification_curve.png" not in summary  # nothing to draw
