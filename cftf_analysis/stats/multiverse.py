@@ -1116,6 +1116,9 @@ def multiverse(
     spec_table = pd.DataFrame(specs, columns=SPEC_COLUMNS)
     spec_table["max_lag"] = spec_table["max_lag"].astype("Int64")
     spec_table["n_reports"] = spec_table["n_reports"].astype("Int64")
+    # the uniform protocol's report count even where its specification found nothing
+    counted = shares["uniform_spec"].map(spec_table.set_index("spec_id")["n_reports"])
+    shares["uniform_n_reports"] = shares["uniform_n_reports"].fillna(counted).astype("Int64")
     return MultiverseResult(
         table=table,
         shares=shares,
