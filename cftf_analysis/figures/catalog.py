@@ -38,7 +38,11 @@ from cftf_analysis.figures.motives import plot_motive_shares
 from cftf_analysis.figures.power import plot_power_curves
 from cftf_analysis.figures.scatter import plot_lagged_scatter
 from cftf_analysis.figures.sensitivity import sensitivity_figure
-from cftf_analysis.figures.speccurve import VALUE_LABELS, specification_curve_figure
+from cftf_analysis.figures.speccurve import (
+    CHOICE_LABELS,
+    VALUE_LABELS,
+    specification_curve_figure,
+)
 from cftf_analysis.figures.theme import (
     PAGE_WIDTH,
     SOURCE_REPORTS,
@@ -715,10 +719,25 @@ def _specification_curve(battery: Battery) -> tuple[Figure, str]:
     failed = mv.n_specs - mv.n_ran
     if failed:
         text += (
-            f" {failed} of {mv.n_specs} specifications could not compute every finding "
-            "(data/processed/multiverse_specs.csv says why)."
+            f" {failed} of {mv.n_specs} specifications{_which_failed(mv)} could not compute "
+            "every finding and are not drawn (data/processed/multiverse_specs.csv gives the "
+            "reasons)."
         )
     return fig, text
+
+
+def _which_failed(mv) -> str:
+    """``, all those with reports: uniform protocol only`` when the failed specifications
+    are exactly those of one value of one choice (typically a report subset too small to
+    test; named as in the figure's matrix), else nothing."""
+    specs = mv.specs
+    failed = specs["status"] != "ran"
+    for choice in ("collection", "date", "indicator_model", "counts"):
+        for value in specs.loc[failed, choice].dropna().unique():
+            if ((specs[choice] == value) == failed).all():
+                name = CHOICE_LABELS.get(choice, choice).lower()
+                return f", all those with {name}: {VALUE_LABELS.get(value, str(value))},"
+    return ""
 
 
 def power_tables(battery: Battery) -> pd.DataFrame:
