@@ -32,17 +32,12 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def battery(battery):
-    """The session's battery (tests/conftest.py) with a multiverse of every choice at the
-    same size attached, as the report attaches it (the specification curve reads it)."""
+    """The session's battery (tests/conftest.py) with the multiverse the report attaches:
+    every choice, at the multiverse's default size and the report's seed (the specification
+    curve reads it, and a report's files must give back the same caption)."""
     cache = battery.context.cache if battery.context is not None else None
-    mv = cftf.multiverse(battery.case, n_draws=BATTERY_DRAWS, n_null=MULTIVERSE_NULL, cache=cache)
+    mv = cftf.multiverse(battery.case, seed=battery.options.seed, cache=cache)
     return replace(battery, multiverse=mv)
-
-
-#: Sensitivity draws of the :func:`battery` fixture (the visual baselines use them too).
-BATTERY_DRAWS = 20
-#: Simulated unrelated indicators per specification of the fixture's multiverse.
-MULTIVERSE_NULL = 19
 
 
 @pytest.fixture(autouse=True)
