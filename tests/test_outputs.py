@@ -456,13 +456,13 @@ def test_report_out_naming_a_file_is_one_line_and_the_file_stays(tmp_path):
 
 @pytest.fixture(scope="module")
 def previous(tmp_path_factory):
-    """Outputs of one report run (no figures, 2 draws), under umask 077."""
+    """Outputs of one report run (no figures, no multiverse, 2 draws), under umask 077."""
     from cftf_analysis.report import run_report
 
     root = tmp_path_factory.mktemp("previous")
     old = os.umask(0o077)
     try:
-        outputs = run_report(out_dir=root, n_draws=2, seed=7, figures=False)
+        outputs = run_report(out_dir=root, n_draws=2, seed=7, figures=False, multiverse=False)
     finally:
         os.umask(old)
     return root, outputs
@@ -482,6 +482,7 @@ def test_report_manifest_lists_every_file_input_and_setting(previous):
         "files",
         "format",
         "inputs",
+        "multiverse",
         "n_draws",
         "package",
         "results_format",
@@ -491,6 +492,7 @@ def test_report_manifest_lists_every_file_input_and_setting(previous):
     assert (manifest["case"], manifest["seed"], manifest["n_draws"]) == ("islamic-state", 7, 2)
     assert manifest["results_format"] == RESULTS_FORMAT
     assert manifest["version"] == __version__ and manifest["figures"] is False
+    assert manifest["multiverse"] is False
     assert {root / name for name in manifest["files"]} == {
         *outputs.processed,
         *outputs.results,

@@ -178,8 +178,8 @@ def plot_specification_curve(
     >>> plot_specification_curve(mv.table, finding="ccf", indicator="territory",
     ...                          ax=top, matrix_ax=bottom) is top
     True
-    >>> len(top.collections[0].get_offsets())
-    4
+    >>> [len(c.get_offsets()) for c in top.collections if type(c).__name__ == "PathCollection"]
+    [4]
     >>> for label in bottom.get_yticklabels():
     ...     print(label.get_text())
     Indicator model: latent model
@@ -310,7 +310,7 @@ def _draw_matrix(
     labels: bool,
 ) -> None:
     n = len(matrix)
-    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_ylim(max(n, 1) - 0.5, -0.5)  # one empty row when no choice varies
     ax.set_xlim(-0.7, len(rows) - 0.3)
     previous = None
     band = False

@@ -328,7 +328,9 @@ class MultiverseResult:
         ...                      n_null=19)
         >>> print(mv.in_words({"territory": "Territory"})[-1])  # doctest: +ELLIPSIS
         Territory, cross-correlation: not significant in the reference specification (r = ...,
-        p = ...); significant in the same direction in 0 of 2 specifications (0%) and ...
+        p = ...); significant in the same direction in 0 of 1 specifications (0%) and
+        in either direction in 0; it points the same way in 1. Counting only the 7 reports
+        of the uniform search protocol, the finding could not be computed: ...
         """
         labels = dict(labels or {})
         out = []
@@ -402,17 +404,19 @@ class MultiverseResult:
         Examples
         --------
         >>> import cftf_analysis as cftf
-        >>> mv = multiverse(choices={"collection": ["all", "uniform"]}, n_draws=20, n_null=19)
-        >>> mv.shares_by("collection")[["finding", "indicator", "collection", "n_specs"]]
-                finding      indicator collection  n_specs
-        0   count_model  revenue_total        all        1
-        1   count_model  revenue_total    uniform        1
-        2           ccf  revenue_total        all        1
-        3           ccf  revenue_total    uniform        1
-        4   count_model      territory        all        1
-        5   count_model      territory    uniform        1
-        6           ccf      territory        all        1
-        7           ccf      territory    uniform        1
+        >>> mv = multiverse(choices={"indicator_model": ["latent", "step"]}, n_draws=20,
+        ...                 n_null=19)
+        >>> cols = ["finding", "indicator", "indicator_model", "n_specs"]
+        >>> mv.shares_by("indicator_model")[cols]
+               finding      indicator indicator_model  n_specs
+        0  count_model  revenue_total          latent        1
+        1  count_model  revenue_total            step        1
+        2  count_model      territory          latent        1
+        3  count_model      territory            step        1
+        4          ccf  revenue_total          latent        1
+        5          ccf  revenue_total            step        1
+        6          ccf      territory          latent        1
+        7          ccf      territory            step        1
         """
         check_literal(choice, MultiverseChoice, "choice")
         return share_table(self.table, self.shares, self.alpha, by=choice)
@@ -1030,8 +1034,8 @@ def multiverse(
     >>> mv.shares[["finding", "indicator", "n_specs"]]
            finding      indicator  n_specs
     0  count_model  revenue_total        2
-    1          ccf  revenue_total        4
-    2  count_model      territory        2
+    1  count_model      territory        2
+    2          ccf  revenue_total        4
     3          ccf      territory        4
     >>> sorted(mv.skipped["choice"])
     []
