@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help setup report report-all figures test test-fast fuzz hostile docs lint format benchmark benchmark-corpus calibration clean update-figure-baselines
+.PHONY: help setup report report-all figures test test-slow test-fast fuzz hostile docs lint format benchmark benchmark-corpus calibration clean update-figure-baselines
 
 help: ## list the jobs
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-24s %s\n", $$1, $$2}'
@@ -30,11 +30,20 @@ report-all: $(STAMP) ## build every bundled case, each into its own folder (the 
 figures: $(STAMP) ## redraw figures/ and summary.md from the results in data/processed/ (no analysis; seconds)
 	$(VENV)/bin/cftf-analysis figures
 
-test: $(STAMP) ## run the whole test suite (unit, doctests, notebooks, Spark, slow checks)
-	$(PY) -m pytest --nbmake tests cftf_analysis notebooks
+# Test workers (pytest-xdist): one per core, at most 4 (each builds the session's battery).
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+# The checks marked slow (whole-report reruns, kill-and-restart, simulations) run only with
+# FULL=1, as CI does (.ci/run); `make test` without them takes under 5 minutes on 2 cores.
+TEST_MARKS := $(if $(FULL),,-m "not slow")
+
+test: $(STAMP) ## the test suite: unit, doctests, notebooks, Spark (FULL=1 adds the slow checks, as CI does)
+	$(PY) -m pytest --nbmake -n $(JOBS) --dist loadfile $(TEST_MARKS) tests cftf_analysis notebooks
+
+test-slow: $(STAMP) ## only the checks marked slow (several minutes)
+	$(PY) -m pytest -n $(JOBS) --dist loadfile -m slow tests cftf_analysis
 
 test-fast: $(STAMP) ## the quick loop: unit tests and doctests without Spark, notebooks or slow checks
-	$(PY) -m pytest -q -m "not slow and not spark" tests cftf_analysis
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m "not slow and not spark" tests cftf_analysis
 
 docs: $(STAMP) ## build the documentation site into site/ (mkdocs, strict: any warning fails)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site

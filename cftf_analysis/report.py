@@ -1000,7 +1000,7 @@ def load_results(folder: str | os.PathLike[str] | None = None) -> Battery:
     --------
     >>> import tempfile
     >>> root = tempfile.mkdtemp()
-    >>> _ = run_report(out_dir=root, n_draws=5, figures=False)
+    >>> _ = run_report(out_dir=root, n_draws=5, figures=False, multiverse=False)
     >>> battery = load_results(root)
     >>> list(battery.results)[:3], battery.draws is None
     (['ccf', 'granger', 'count_model'], True)
@@ -1059,7 +1059,7 @@ def redraw_figures(
     >>> import tempfile
     >>> from pathlib import Path
     >>> root = Path(tempfile.mkdtemp())
-    >>> _ = run_report(out_dir=root, n_draws=5, figures=False)
+    >>> _ = run_report(out_dir=root, n_draws=5, figures=False, multiverse=False)
     >>> out = redraw_figures(out_dir=root)
     >>> [p.name for p in out.figures][:2], out.summary.name
     (['timeline.png', 'timeline.svg'], 'summary.md')

@@ -71,6 +71,21 @@ def battery():
 
 
 @pytest.fixture(scope="session")
+def report_battery(battery):
+    """The session's battery with the multiverse the report attaches.
+
+    Every choice, at the multiverse's default size and the report's seed: the
+    specification curve reads it, and a report's files (``report_root``) must give back
+    the same tables and captions. Read it, never modify it.
+    """
+    from dataclasses import replace
+
+    cache = battery.context.cache if battery.context is not None else None
+    mv = cftf.multiverse(battery.case, seed=battery.options.seed, cache=cache)
+    return replace(battery, multiverse=mv)
+
+
+@pytest.fixture(scope="session")
 def report_root(tmp_path_factory):
     """One ``cftf-analysis report --draws 20`` on the bundled case, shared by the session.
 

@@ -95,7 +95,7 @@ def test_obstacle_2_no_report_names_a_defector(tmp_path):
     assert reports["defector_key"].tolist() == [f"report:{r}" for r in raw["report_id"]]
     out = cftf.run_report(
         reports=path, indicators=config.INDICATORS_FILE, out_dir=tmp_path / "out", n_draws=2,
-        figures=False,
+        figures=False, multiverse=False,
     )  # fmt: skip
     assert out.results
 
@@ -132,7 +132,7 @@ def test_obstacle_4_explicit_inputs_never_mix_in_bundled_events(tmp_path, exampl
             "report",
             "--reports", str(folder / "defection_reports.csv"),
             "--indicators", str(tmp_path / "indicators.csv"),
-            "--out", str(out), "--draws", "2",
+            "--out", str(out), "--draws", "2", "--no-multiverse",
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -13,10 +14,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import cftf_analysis as cftf
 from cftf_analysis import config
 from cftf_analysis._io import write_csv
 from cftf_analysis.cli import app
-from cftf_analysis.figures.catalog import FIGURES
+from cftf_analysis.figures.catalog import FIGURES, make_figure
 from cftf_analysis.outputs import verify_outputs
 from cftf_analysis.stats.findings import FINDING_COLUMNS as SUMMARY_COLUMNS
 from cftf_analysis.stats.findings import finding_row, plain_reading
@@ -395,3 +397,55 @@ def test_plain_reading_decides_on_the_adjusted_p_and_names_the_observation():
     row["p_adjusted"] = float("nan")
     assert "p = 0.01: unlikely to arise by chance alone at the 0.05 level" in plain_reading(row)
     assert "0.01: not" in plain_reading(row, alpha=0.001)
+
+
+# ------------------------------------------- a battery read back from the report's files
+# (the same tables, so the same figures; beside the other users of ``report_root`` so that
+# parallel test workers build that report once)
+
+
+@pytest.fixture(scope="module")
+def loaded(report_root):
+    return cftf.load_results(report_root)
+
+
+def test_load_results_gives_back_every_table_of_the_battery(report_battery, loaded):
+    pd.testing.assert_frame_equal(loaded.panel, report_battery.panel)
+    pd.testing.assert_frame_equal(loaded.summary, report_battery.summary)
+    pd.testing.assert_frame_equal(loaded.latent_observations, report_battery.latent_observations)
+    for name in ("reports", "indicators", "events"):
+        pd.testing.assert_frame_equal(
+            getattr(loaded, name), getattr(report_battery, name).reset_index(drop=True)
+        )
+    assert list(loaded.results) == list(report_battery.results)
+    for name, result in report_battery.results.items():
+        back = loaded[name]
+        pd.testing.assert_frame_equal(back.table, result.table, check_index_type=False)
+        assert list(back.tables) == list(result.tables)
+        for table, frame in result.tables.items():
+            pd.testing.assert_frame_equal(back.tables[table], frame)
+        # the rows come from results.parquet, whose integer columns are nullable
+        pd.testing.assert_frame_equal(back.rows, result.rows, check_dtype=False)
+        assert back.errors == result.errors and back.models == {}
+    assert loaded.finding_steps == report_battery.finding_steps
+    assert len(loaded.finding_steps) == len(loaded.summary)
+    assert loaded.options == report_battery.options and loaded.series == report_battery.series
+    assert (
+        loaded.errors == report_battery.errors and loaded.draws is None and loaded.context is None
+    )
+    assert set(loaded.steps) == set(report_battery.steps)
+
+
+def test_load_results_gives_back_the_case_without_its_tables(report_battery, loaded):
+    tables = {"reports": None, "indicators": None, "events": None, "path": None, "inputs": {}}
+    assert loaded.case == dataclasses.replace(report_battery.case, **tables)
+
+
+def test_load_results_takes_the_root_or_the_processed_folder(report_root, loaded):
+    again = cftf.load_results(report_root / "data" / "processed")
+    pd.testing.assert_frame_equal(again.summary, loaded.summary)
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_each_figure_from_the_files_has_the_caption_of_the_battery(report_battery, loaded, name):
+    assert make_figure(name, loaded)[1] == make_figure(name, report_battery)[1]

@@ -28,7 +28,8 @@ A step that reports the mean monthly count:
 ...                           caveat=caveat(None))
 ...         return StepResult(rows=finding_frame([row]))
 >>> _ = register_step(MeanCount())
->>> table = cftf.association_summary(cftf.load_reports(), cftf.load_indicators(), n_draws=5)
+>>> table = cftf.association_summary(cftf.load_reports(), cftf.load_indicators(),
+...                                  steps=["mean_count"])
 >>> round(float(table.set_index("finding").loc["mean monthly count", "estimate"]), 2)
 2.47
 >>> unregister_step("mean_count")
@@ -671,7 +672,7 @@ def run_battery(
     --------
     >>> import cftf_analysis as cftf
     >>> battery = run_battery(cftf.load_reports(), cftf.load_indicators(),
-    ...                       steps=["ccf", "change_points"])
+    ...                       steps=["ccf", "change_points"], n_draws=20)
     >>> list(battery.results), sorted(battery["ccf"].table["indicator"].unique())
     (['ccf', 'change_points'], ['revenue_total', 'territory'])
     """

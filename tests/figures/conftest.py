@@ -5,8 +5,6 @@ The standard battery they draw from is the session's (``battery`` in tests/conft
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
@@ -31,13 +29,10 @@ def events() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def battery(battery):
-    """The session's battery (tests/conftest.py) with the multiverse the report attaches:
-    every choice, at the multiverse's default size and the report's seed (the specification
-    curve reads it, and a report's files must give back the same caption)."""
-    cache = battery.context.cache if battery.context is not None else None
-    mv = cftf.multiverse(battery.case, seed=battery.options.seed, cache=cache)
-    return replace(battery, multiverse=mv)
+def battery(report_battery):
+    """The session's battery with the multiverse the report attaches (``report_battery``
+    in tests/conftest.py): the figures draw what a report draws."""
+    return report_battery
 
 
 @pytest.fixture(autouse=True)
