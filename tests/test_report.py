@@ -400,13 +400,36 @@ def test_plain_reading_decides_on_the_adjusted_p_and_names_the_observation():
 
 
 # ------------------------------------------- a battery read back from the report's files
-# (the same tables, so the same figures; beside the other users of ``report_root`` so that
-# parallel test workers build that report once)
+# (the same tables, so the same figures)
 
 
 @pytest.fixture(scope="module")
-def loaded(report_root):
-    return cftf.load_results(report_root)
+def written(report_battery, tmp_path_factory):
+    """A report written from the session's ``report_battery`` (its analysis is not rerun).
+
+    The round trip battery -> files -> battery is what these tests check; that a real
+    report run computes what ``run_battery`` computes is checked by the slow tests on
+    ``report_root`` (byte-identical reruns) and by the README's pinned findings.
+    """
+    from dataclasses import replace
+
+    from cftf_analysis.stats import battery as battery_module
+    from cftf_analysis.stats import multiverse as multiverse_module
+
+    root = tmp_path_factory.mktemp("written")
+    plain = replace(report_battery, multiverse=None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(battery_module, "run_battery", lambda *args, **kwargs: plain)
+        patch.setattr(
+            multiverse_module, "multiverse", lambda *args, **kwargs: report_battery.multiverse
+        )
+        cftf.run_report(out_dir=root, n_draws=report_battery.options.n_draws)
+    return root
+
+
+@pytest.fixture(scope="module")
+def loaded(written):
+    return cftf.load_results(written)
 
 
 def test_load_results_gives_back_every_table_of_the_battery(report_battery, loaded):
@@ -441,8 +464,8 @@ def test_load_results_gives_back_the_case_without_its_tables(report_battery, loa
     assert loaded.case == dataclasses.replace(report_battery.case, **tables)
 
 
-def test_load_results_takes_the_root_or_the_processed_folder(report_root, loaded):
-    again = cftf.load_results(report_root / "data" / "processed")
+def test_load_results_takes_the_root_or_the_processed_folder(written, loaded):
+    again = cftf.load_results(written / "data" / "processed")
     pd.testing.assert_frame_equal(again.summary, loaded.summary)
 
 

@@ -240,6 +240,23 @@ class IndicatorCache:
             ),
         )
 
+    def observations(self, indicators: pd.DataFrame, spec: SeriesSpec) -> pd.DataFrame:
+        """:func:`~cftf_analysis.observations.indicator_observations` of one series, read once.
+
+        The data-support checks of every battery of a multiverse read the same
+        series; do not modify the frame returned.
+        """
+        from cftf_analysis.observations import indicator_observations
+
+        scope, producer = spec.get("scope") or "total", spec.get("producer")
+        key = ("observations", self.fingerprint(indicators), spec["indicator"], scope, producer)
+        return self.memo(
+            key,
+            lambda: indicator_observations(
+                indicators, spec["indicator"], scope=scope, producer=producer
+            ),
+        )
+
     def path_draws(self, fit: Any, n: int, seed: int) -> np.ndarray:
         """``fit.draws(n, seed=seed)``, drawn once (do not modify the array)."""
         return self.memo(("paths", self.token(fit), int(n), int(seed)), lambda: fit.draws(n, seed))

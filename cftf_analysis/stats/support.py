@@ -74,6 +74,7 @@ from cftf_analysis.stats.interrupted import MIN_POINTS_PER_SIDE
 
 if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.stats.battery import BatteryContext, Step
+    from cftf_analysis.stats.draws import IndicatorCache
 
 __all__ = [
     "EMPTY_BELOW",
@@ -311,16 +312,21 @@ def residual_df_support(
     )  # fmt: skip
 
 
-def _observations(indicators: pd.DataFrame, spec: Mapping[str, Any]) -> pd.DataFrame:
+def _observations(
+    indicators: pd.DataFrame, spec: Mapping[str, Any], cache: IndicatorCache | None = None
+) -> pd.DataFrame:
     """The series' two-sided observations as the latent model reads them."""
     from cftf_analysis.observations import SPECIAL_QUALIFIERS, indicator_observations
 
-    obs = indicator_observations(
-        indicators,
-        spec["indicator"],
-        scope=spec.get("scope") or "total",
-        producer=spec.get("producer"),
-    )
+    if cache is not None:
+        obs = cache.observations(indicators, spec)
+    else:
+        obs = indicator_observations(
+            indicators,
+            spec["indicator"],
+            scope=spec.get("scope") or "total",
+            producer=spec.get("producer"),
+        )
     qualifier = obs["qualifier"].astype("string").fillna("")
     return obs[~qualifier.isin(list(SPECIAL_QUALIFIERS)).to_numpy()]
 
@@ -349,6 +355,7 @@ def indicator_support(
     name: str,
     max_lag: int | None = None,
     decline: bool = True,
+    cache: IndicatorCache | None = None,
 ) -> list[dict[str, Any]]:
     """The ``observations``, ``decline`` and ``span`` checks of one indicator series.
 
@@ -366,6 +373,9 @@ def indicator_support(
         Largest lag the analysis tests (months); None: no ``span`` check.
     decline
         Check that the series falls (the question is about money drying up).
+    cache
+        An :class:`~cftf_analysis.stats.draws.IndicatorCache` that reads each
+        series once for every battery sharing it (the results are the same).
 
     Examples
     --------
@@ -377,7 +387,7 @@ def indicator_support(
     [('observations', False, 2.0), ('decline', False, 0.0), ('span', True, 24.0)]
     """
     try:
-        obs = _observations(indicators, spec)
+        obs = _observations(indicators, spec, cache)
     except CftfError as exc:
         return [
             support_row(
@@ -448,9 +458,11 @@ def indicator_analysis_support(
     spec = ctx.specs.get(indicator)
     if spec is None:
         return []
-    rows = indicator_support(analysis, ctx.indicators, spec, name=indicator, max_lag=max_lag)
+    rows = indicator_support(
+        analysis, ctx.indicators, spec, name=indicator, max_lag=max_lag, cache=ctx.cache
+    )
     try:
-        obs = _observations(ctx.indicators, spec)
+        obs = _observations(ctx.indicators, spec, ctx.cache)
     except CftfError:
         return rows
     counts = ctx.counts_series()

@@ -30,8 +30,8 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def battery(report_battery):
-    """The session's battery with the multiverse the report attaches (``report_battery``
-    in tests/conftest.py): the figures draw what a report draws."""
+    """The session's battery with a multiverse attached (``report_battery`` in
+    tests/conftest.py): the figures draw what a report draws."""
     return report_battery
 
 

@@ -243,3 +243,27 @@ def test_unknown_interruption_events_name_the_case_file(case, tmp_path):
     assert err.value.column == "events.competing"
     with pytest.raises(ArgumentError, match="interruption"):
         cftf.data_support(case=CASE, interruption=["V999"])
+
+
+def test_a_cache_reads_each_series_once_and_changes_no_check():
+    from cftf_analysis.stats.draws import IndicatorCache
+    from cftf_analysis.stats.support import indicator_support
+
+    case = cftf.load_case()
+    spec = case.series["territory"]
+    plain = indicator_support("ccf", case.indicators, spec, name="territory", max_lag=6)
+    cache = IndicatorCache()
+    first = indicator_support(
+        "ccf", case.indicators, spec, name="territory", max_lag=6, cache=cache
+    )
+    assert (cache.hits, cache.misses) == (0, 1)
+    again = indicator_support(
+        "count_model", case.indicators.copy(), spec, name="territory", cache=cache
+    )
+    assert (cache.hits, cache.misses) == (1, 1)  # a copy has the same contents
+    assert first == plain
+    assert [r["check"] for r in again] == ["observations", "decline"]
+    # another producer's rows are another entry
+    other = dict(spec, producer=None)
+    indicator_support("ccf", case.indicators, other, name="territory", max_lag=6, cache=cache)
+    assert cache.misses == 2
