@@ -151,8 +151,8 @@ def write_report(out: Path, r: dict[str, float]) -> None:
         f"- Machine: {platform.machine()}, {os.cpu_count()} logical cores, Python "
         f"{platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}.",
         f"- Load average during the run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
-        "(1/5/15 min). Other jobs (other helpers' tests) were running on the same 2 cores, "
-        "so times are noisy; each figure is the best of several runs.",
+        "(1/5/15 min); a load near or above the number of cores means other jobs shared "
+        "them, so times are noisy; each figure is the best of several runs.",
         f"- Case: n = {N} months (x and y prewhitened with an AR filter: "
         f"{r['n_analysed']} analysed points), {r['lags']} lags (max_lag = {MAX_LAG}), "
         f"{r['resamples']:,} resamples, block length {r['block_length']}.",

@@ -68,6 +68,10 @@ def make_file(n: int, path: Path) -> Path:
     frame = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
     frame["report_id"] = [f"B{i:07d}" for i in range(n)]
     frame["published"] = mixed_dates(rng, n)
+    # a defection may not be dated after its report: where the bundled row gives one,
+    # date it like the report (both columns are parsed, as in real files)
+    given = frame["defection_date"].str.strip() != ""
+    frame.loc[given, "defection_date"] = frame.loc[given, "published"]
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return path
