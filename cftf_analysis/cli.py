@@ -134,7 +134,7 @@ MultiverseOpt = Annotated[
     typer.Option(
         "--multiverse/--no-multiverse",
         help="Also run the findings under every defensible combination of analysis choices "
-        "(multiverse*.csv, the specification curve; about 15 s on the bundled case).",
+        "(multiverse*.csv, the specification curve; about 10 s on the bundled case).",
     ),
 ]
 

@@ -71,7 +71,7 @@ def battery():
 
 
 #: Joint draws and null simulations per specification of the session's multiverse
-#: (:func:`report_battery`; the report's default is 100 and 99: a quarter of a minute).
+#: (:func:`report_battery`; the report's default is 100 and 99: about 10 s).
 MULTIVERSE_DRAWS, MULTIVERSE_NULL = 20, 19
 
 

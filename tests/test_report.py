@@ -246,7 +246,7 @@ def test_a_registered_step_reaches_results_csv(tmp_path):
 
     register_step(ToyStep())
     try:
-        # without the multiverse (it would add a quarter of a minute)
+        # without the multiverse (it would add about 10 s)
         run_report(out_dir=tmp_path, n_draws=2, figures=False, multiverse=False)
     finally:
         unregister_step("toy")
