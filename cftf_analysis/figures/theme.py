@@ -133,7 +133,11 @@ def _freeze_layout(fig: Figure) -> None:
     if engine is None or type(engine).__name__ == "PlaceHolderLayoutEngine":
         return
     fig.draw_without_rendering()
-    fig.set_layout_engine("none")
+    # No engine at all (rather than "none", matplotlib's placeholder), so that savefig does
+    # not draw the figure once more before each save; unless the rcParams ask for a layout.
+    fig.set_layout_engine(None)
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
 
 
 @contextlib.contextmanager

@@ -82,6 +82,32 @@ def test_save_figure_constrained_layout_is_reproducible(tmp_path, panel, reports
     assert not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
 
 
+def test_save_figure_lays_out_once_and_draws_once_per_format(tmp_path, panel, reports):
+    """No layout pass before each format (``cftf-analysis figures`` draws nine figures)."""
+    fig = figures.timeline_figure(panel, reports=reports)
+    calls = []
+    real = Figure.draw
+
+    def counted(self, renderer):
+        calls.append(type(renderer).__name__)
+        return real(self, renderer)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Figure, "draw", counted)
+        figures.save_figure(fig, tmp_path / "t", dpi=50)
+    assert len(calls) == 3  # the layout, the PNG, the SVG
+    assert fig.get_layout_engine() is None
+
+
+def test_save_figure_keeps_the_layout_when_the_rcparams_ask_for_one(tmp_path):
+    with mpl.rc_context({"figure.constrained_layout.use": True}):
+        fig = _small_figure()
+        first = figures.save_figure(fig, tmp_path / "a", formats=("svg",))[0].read_bytes()
+        second = figures.save_figure(fig, tmp_path / "b", formats=("svg",))[0].read_bytes()
+    assert first == second
+    assert not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+
+
 def test_save_figure_same_bytes_from_a_fresh_process(tmp_path):
     """The SVG is identical across interpreter runs (fixed hash salt, no date)."""
     code = (
