@@ -1077,6 +1077,14 @@ class GrangerStep:
         infl = influence(ctx, ind, window, headline, log_scale=True)
         n_points = ctx.n_points(ind)
         notes = []
+        if res["null"] is not None:
+            # the calibration on a sparse design (validation/calibrate_battery.py) finds the
+            # indicator -> counts direction rejecting too often for this reason
+            notes.append(
+                "the lag order and differencing are chosen on these data and kept for the "
+                "unrelated indicators, so the Monte Carlo p does not pay for that choice and "
+                "can be too small"
+            )
         if res["share_constant"] > 0.5:
             notes.append(
                 f"after differencing the indicator is constant in {res['share_constant']:.0%} "

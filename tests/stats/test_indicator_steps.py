@@ -289,3 +289,12 @@ def test_rubin_p_of_the_count_model_is_anti_conservative_on_smooth_series(counts
     rate = float(np.mean(np.array(p) < 0.05))
     # a binomial test that the rate exceeds 0.05
     assert stats.binomtest(int(rate * len(p)), len(p), 0.05, alternative="greater").pvalue < 0.01
+
+
+def test_granger_rows_say_the_null_keeps_the_chosen_order():
+    """The calibration finds indicator -> counts rejecting too often: the caveat says why."""
+    mc = run_battery(case="islamic-state", steps=["granger"], n_draws=20, n_null=19, n_power=0)
+    assert len(mc.summary) == 4
+    assert mc.summary["caveat"].str.contains("does not pay for that choice").all()
+    rubin = run_battery(case="islamic-state", steps=["granger"], n_draws=20, n_null=0, n_power=0)
+    assert not rubin.summary["caveat"].str.contains("does not pay for that choice").any()
