@@ -316,17 +316,10 @@ def _observations(
     indicators: pd.DataFrame, spec: Mapping[str, Any], cache: IndicatorCache | None = None
 ) -> pd.DataFrame:
     """The series' two-sided observations as the latent model reads them."""
-    from cftf_analysis.observations import SPECIAL_QUALIFIERS, indicator_observations
+    from cftf_analysis.observations import SPECIAL_QUALIFIERS
+    from cftf_analysis.stats.draws import IndicatorCache
 
-    if cache is not None:
-        obs = cache.observations(indicators, spec)
-    else:
-        obs = indicator_observations(
-            indicators,
-            spec["indicator"],
-            scope=spec.get("scope") or "total",
-            producer=spec.get("producer"),
-        )
+    obs = (cache if cache is not None else IndicatorCache()).observations(indicators, spec)
     qualifier = obs["qualifier"].astype("string").fillna("")
     return obs[~qualifier.isin(list(SPECIAL_QUALIFIERS)).to_numpy()]
 

@@ -298,3 +298,29 @@ def test_granger_rows_say_the_null_keeps_the_chosen_order():
     assert mc.summary["caveat"].str.contains("does not pay for that choice").all()
     rubin = run_battery(case="islamic-state", steps=["granger"], n_draws=20, n_null=0, n_power=0)
     assert not rubin.summary["caveat"].str.contains("does not pay for that choice").any()
+
+
+def test_monte_carlo_p_uses_as_many_observed_draws_as_each_simulation(counts):
+    """Pooled statistics depend on how many draws they pool: the observed one is judged on the
+    first D draws, D those of each simulation, whatever else the window holds (pooling all of
+    them against D made the Granger test reject far too often in the battery calibration)."""
+    rng = np.random.default_rng(8)
+    observed, _ = exchangeable(rng, 0, 12)
+    _, null = exchangeable(rng, 19, 4)
+    full = window(counts, observed)
+    cut = DrawWindow(full.months, full.counts[:4], full.paths[:4], full.center, full.expected,
+                     None)  # fmt: skip
+    args = {"conf_level": 0.95, "alpha": 0.05}
+    assert (
+        count_model_finding(full, 10.0, null, **args)["p_value"]
+        == (count_model_finding(cut, 10.0, null, **args)["p_value"])
+    )
+    pd.testing.assert_series_equal(
+        ccf_finding(full, 3, null, **args)["table"]["p_adjusted"],
+        ccf_finding(cut, 3, null, **args)["table"]["p_adjusted"],
+    )
+    g = {"alpha": 0.05}
+    pd.testing.assert_series_equal(
+        granger_finding(full, 3, ("x", "y"), null, **g)["table"]["p_value"],
+        granger_finding(cut, 3, ("x", "y"), null, **g)["table"]["p_value"],
+    )
