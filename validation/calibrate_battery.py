@@ -34,7 +34,7 @@ cross-correlation: adjusted across its 13 lags, so the family-wise rate).
 
 Run from the repository root::
 
-    .venv/bin/python validation/calibrate_battery.py          # full run (about 45 min, 2 cores)
+    .venv/bin/python validation/calibrate_battery.py          # full run (about 20 min, 2 cores)
     .venv/bin/python validation/calibrate_battery.py --quick  # smoke run
 
 Seeds are fixed. Writes ``validation/results/battery_calibration.md``.

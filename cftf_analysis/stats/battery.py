@@ -257,8 +257,10 @@ class BatteryContext:
         ``(n_sims, n_draws, n_months)`` on the battery's month grid: for each
         simulation a true path is drawn from the series' own fitted trend model,
         figures are simulated on it at the real observation months with the real
-        spans, ranges and bounds, and the first ``n_draws`` path draws are moved
-        to them (:func:`~cftf_analysis.stats.draws.null_model`). None when the
+        spans, ranges and bounds, the posterior mean moved to them is given the
+        real posterior mean's straight line and size of swings, and the first
+        ``n_draws`` path draws are moved with it
+        (:class:`~cftf_analysis.stats.draws.NullPaths`). None when the
         paths are not from the latent model (an interpolation has no model of
         the series to simulate from). Computed once per battery and series.
         """

@@ -29,6 +29,7 @@ import hashlib
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
@@ -567,6 +568,23 @@ class NullPaths:
        spread is the fit's own. Holding the weights keeps the real figures'
        deviations from their trend out of the null paths (through the
        derivative of the weights they would leak into every simulated path).
+    4. the simulated posterior mean's swings around the real fit's straight
+       line rescaled to the size of the real posterior mean's swings, size
+       measured in the whitened coordinates of the null's own swings
+       (:meth:`swing_size`, :attr:`reference`). Each null path then has the real
+       series' line and the real size of swings, in a direction drawn from the
+       model: a rotation test (Langsrud 2005). The amplitude of step 1 is
+       estimated from the same figures as the statistic; without this step a
+       larger estimate widens the null exactly when the real swings are large,
+       and the p-values come out conservative, as posterior predictive
+       p-values do (Bayarri and Berger 2000; measured in
+       ``validation/results/battery_calibration.md``).
+
+    References
+    ----------
+    Langsrud, O. (2005). Rotation tests. *Statistics and Computing* 15, 53-60.
+    Bayarri, M. J., Berger, J. O. (2000). P values for composite null models.
+    *Journal of the American Statistical Association* 95, 1127-1142.
     """
 
     months: pd.DatetimeIndex
@@ -648,11 +666,51 @@ class NullPaths:
         shift = (self.log_figures(truth, errors) - self.log_values) @ self.jacobian.T
         return np.exp(self.log_mean + shift[..., None, :] + deviations)
 
+    def simulated_means(self, n_sims: int, rng: np.random.Generator) -> np.ndarray:
+        """``(n_sims, n_months)`` posterior mean log paths given figures simulated on
+        ``n_sims`` true paths (steps 1-3 above, before the rescaling of step 4)."""
+        truths = np.array([self.truth(rng) for _ in range(n_sims)]).reshape(n_sims, -1)
+        errors = rng.normal(0.0, self.producer_error, (n_sims, len(self.log_values)))
+        shift = (self.log_figures(truths, errors) - self.log_values) @ self.jacobian.T
+        return self.log_mean + shift
+
+    @cached_property
+    def reference(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(centre, whiten)``: the mean of the null's swings (posterior mean log paths
+        minus their straight lines, from :data:`REFERENCE_SIMS` simulations with a fixed
+        seed) and a matrix whose columns whiten them (``(swing - centre) @ whiten`` has
+        identity covariance on the directions the swings span)."""
+        swings = _detrended(self.simulated_means(REFERENCE_SIMS, np.random.default_rng(0)))
+        centre = swings.mean(axis=0)
+        values, vectors = np.linalg.eigh(np.cov(swings, rowvar=False))
+        keep = values > max(float(values.max()), 0.0) * 1e-9
+        return centre, vectors[:, keep] / np.sqrt(values[keep])
+
+    def swing_size(self, log_means: np.ndarray) -> np.ndarray:
+        """Whitened size of the swings of posterior mean log paths ``(..., n_months)``
+        around their straight lines (:attr:`reference`)."""
+        centre, whiten = self.reference
+        return np.sqrt(np.sum(((_detrended(log_means) - centre) @ whiten) ** 2, axis=-1))
+
     def draw(self, deviations: np.ndarray, n_sims: int, rng: np.random.Generator) -> np.ndarray:
         """``(n_sims, n_draws, n_months)`` null paths; ``deviations`` are the fit's log draws
-        minus its posterior mean, ``(n_draws, n_months)``."""
-        truths = np.array([self.truth(rng) for _ in range(n_sims)])
-        return self.observe(truths, deviations, rng)
+        minus its posterior mean, ``(n_draws, n_months)``.
+
+        The simulated posterior means are rescaled (step 4 above): their swings around
+        their own straight line, taken about the reference centre, are multiplied by
+        the real posterior mean's whitened size over their own, and put on the real
+        posterior mean's straight line.
+        """
+        means = self.simulated_means(n_sims, rng)
+        centre, _ = self.reference
+        swings = _detrended(means) - centre
+        size = self.swing_size(means)
+        ratio = np.divide(
+            self.swing_size(self.log_mean), size, out=np.ones_like(size), where=size > 0
+        )
+        real_line = self.log_mean - _detrended(self.log_mean)
+        means = real_line + centre + swings * ratio[:, None]
+        return np.exp(means[:, None, :] + deviations)
 
 
 def _detrended(values: np.ndarray) -> np.ndarray:
@@ -689,6 +747,9 @@ def _held_log_mean(mixture: Any, weights: np.ndarray, window: slice) -> np.ndarr
 
 #: Posterior draws from which :func:`null_model` measures the size of a series' swings.
 AMPLITUDE_DRAWS = 200
+#: Simulations from which :attr:`NullPaths.reference` measures the covariance of the
+#: null's swings (fixed seed).
+REFERENCE_SIMS = 1000
 
 
 def null_model(fit: Any, *, step: float = 0.05) -> NullPaths:

@@ -948,6 +948,34 @@ def test_null_paths_are_independent_of_the_real_deviations(case, indicator) -> N
 
 
 @pytest.mark.parametrize("indicator", ["territory", "revenue_total"])
+def test_null_paths_keep_the_real_line_and_swing_size(case, indicator) -> None:
+    """Step 4 of NullPaths: every null posterior mean has the real posterior mean's
+    least-squares line (numpy's polyfit) and its whitened swing size, and differs from
+    it in direction; the whitening gives the reference swings identity covariance."""
+    fit = latent_indicator(case.indicators, indicator, producer=IHS)
+    null = null_model(fit)
+    n = len(fit.months)
+    t = np.arange(n, dtype=float)
+    means = np.log(null.draw(np.zeros((1, n)), 50, np.random.default_rng(3))[:, 0, :])
+    real_line = np.polyval(np.polyfit(t, null.log_mean, 1), t)
+    for row in means:
+        np.testing.assert_allclose(np.polyval(np.polyfit(t, row, 1), t), real_line, atol=1e-9)
+    real_size = null.swing_size(null.log_mean)
+    assert real_size > 0
+    np.testing.assert_allclose(null.swing_size(means), real_size, rtol=1e-9)
+    assert np.min(np.abs(means - null.log_mean).max(axis=1)) > 1e-3
+    # the reference sample, whitened: mean squared size = its rank (np.cov has ddof 1)
+    from cftf_analysis.stats.draws import REFERENCE_SIMS
+
+    whiten = null.reference[1]
+    ref = null.simulated_means(REFERENCE_SIMS, np.random.default_rng(0))
+    rank = whiten.shape[1]
+    assert 1 <= rank <= len(fit.observations)
+    expected = rank * (REFERENCE_SIMS - 1) / REFERENCE_SIMS
+    assert np.mean(null.swing_size(ref) ** 2) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("indicator", ["territory", "revenue_total"])
 def test_vectorised_figures_equal_simulate_observations(case, indicator) -> None:
     """NullPaths.log_figures on many paths at once gives the log figures that
     latent.simulate_observations gives one path at a time, with the same errors

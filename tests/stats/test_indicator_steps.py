@@ -291,11 +291,13 @@ def test_rubin_p_of_the_count_model_is_anti_conservative_on_smooth_series(counts
     assert stats.binomtest(int(rate * len(p)), len(p), 0.05, alternative="greater").pvalue < 0.01
 
 
-def test_granger_rows_say_the_null_keeps_the_chosen_order():
-    """The calibration finds indicator -> counts rejecting too often: the caveat says why."""
+def test_granger_rows_say_the_null_keeps_the_chosen_differencing():
+    """The calibration finds the Granger tests rejecting a little too often: the caveat says
+    why, and the method says how the lag order was chosen."""
     mc = run_battery(case="islamic-state", steps=["granger"], n_draws=20, n_null=19, n_power=0)
     assert len(mc.summary) == 4
     assert mc.summary["caveat"].str.contains("does not pay for that choice").all()
+    assert mc.summary["method"].str.contains("lag by each series' own AIC order").all()
     rubin = run_battery(case="islamic-state", steps=["granger"], n_draws=20, n_null=0, n_power=0)
     assert not rubin.summary["caveat"].str.contains("does not pay for that choice").any()
 
@@ -324,3 +326,30 @@ def test_monte_carlo_p_uses_as_many_observed_draws_as_each_simulation(counts):
         granger_finding(full, 3, ("x", "y"), null, **g)["table"]["p_value"],
         granger_finding(cut, 3, ("x", "y"), null, **g)["table"]["p_value"],
     )
+
+
+def test_granger_order_looks_at_each_series_own_past_only() -> None:
+    """x drives y three months later and neither has its own dynamics: the joint
+    model's AIC (granger_test(ic="aic")) picks the lag of the cross effect, the
+    battery's order (each series' own AIC order, as statsmodels' ar_select_order
+    chooses it) stays at 1; with AR(2) dynamics in x it is 2."""
+    from statsmodels.tsa.ar_model import ar_select_order
+
+    from cftf_analysis.stats.granger import granger_test
+    from cftf_analysis.stats.indicator_steps import granger_order
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=300)
+    y = np.r_[np.zeros(3), 0.9 * x[:-3]] + rng.normal(size=300)
+    joint = granger_test(pd.DataFrame({"x": x, "y": y}), cause="x", effect="y", max_lag=4,
+                         difference=0, ic="aic")  # fmt: skip
+    assert int(joint["lag"].iloc[0]) == 3
+    assert granger_order(x, y, 0, 4) == 1
+    ar = np.zeros(300)
+    for t in range(2, 300):
+        ar[t] = 0.5 * ar[t - 1] + 0.3 * ar[t - 2] + rng.normal()
+    own = max(len(ar_select_order(v, 4, ic="aic", trend="c").ar_lags or [])
+              for v in (ar, y))  # fmt: skip
+    assert granger_order(ar, y, 0, 4) == max(own, 1) == 2
+    # differencing is applied before the choice
+    assert granger_order(np.cumsum(ar), np.cumsum(y), 1, 4) == 2
