@@ -47,6 +47,11 @@ def _observed_value(observed: Observed, finding: str, value: str) -> float | Non
     return float(rows[column].iloc[0])
 
 
+#: Share of the draws' estimates (half in each tail) that the histogram may leave beyond
+#: its axis when they would otherwise take most of it.
+TAIL = 0.01
+
+
 def plot_sensitivity(
     draws: pd.DataFrame,
     *,
@@ -98,8 +103,11 @@ def plot_sensitivity(
     Notes
     -----
     The middle 95% of the draws is not their range: with 100 draws, about five
-    lie outside it. Draws where the analysis failed (missing estimate or p-value) are left out;
-    their number is in ``SensitivityResult.summary["n_failed"]``.
+    lie outside it. When the draws' full range is more than four times the
+    range of their middle 99% (``TAIL``), the histogram shows only that
+    middle 99% and a note in the corner says how many draws lie beyond the
+    axis. Draws where the analysis failed (missing estimate or p-value) are
+    left out; their number is in ``SensitivityResult.summary["n_failed"]``.
 
     Examples
     --------
@@ -130,17 +138,21 @@ def plot_sensitivity(
     with axes_or_new(ax, height=2.4, source=source) as ax:
         if value == "p_value":
             bins = np.linspace(0.0, 1.0, 21)
-        else:
-            edges = np.histogram_bin_edges(values, bins="auto")
-            bins = edges if len(edges) <= 41 else np.linspace(values.min(), values.max(), 41)
-        ax.hist(
-            values,
-            bins=bins,
-            color=GREY,
-            edgecolor="white",
-            linewidth=0.4,
-            label=f"Draws (n = {values.size})",
-        )
+        label = f"Draws (n = {values.size})"
+        shown = values
+        if value == "estimate":
+            # a few extreme draws must not squeeze the rest into one bin: past the
+            # middle 99%, the axis stops if the tails would take most of it
+            lo, hi = np.quantile(values, [TAIL / 2, 1 - TAIL / 2])
+            if np.ptp(values) > 4 * (hi - lo) > 0:
+                shown = values[(values >= lo) & (values <= hi)]
+                beyond = values.size - shown.size
+                ax.text(0.99, 0.97, f"{beyond} draw{'s' * (beyond != 1)} beyond the axis",
+                        transform=ax.transAxes, ha="right", va="top", fontsize="small",
+                        color="0.35", gid="beyond")  # fmt: skip
+            edges = np.histogram_bin_edges(shown, bins="auto")
+            bins = edges if len(edges) <= 41 else np.linspace(shown.min(), shown.max(), 41)
+        ax.hist(shown, bins=bins, color=GREY, edgecolor="white", linewidth=0.4, label=label)
         if value == "p_value":
             ax.axvline(
                 alpha,

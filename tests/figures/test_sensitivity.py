@@ -66,3 +66,24 @@ def test_sensitivity_figure_names_the_estimate_and_shades_the_middle(draws):
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "Estimate on the data as given" in legend and "Observed data" not in legend
     assert "Middle 95% of draws" in legend
+
+
+def test_a_few_extreme_draws_do_not_squeeze_the_histogram(ax):
+    """Heavy-tailed draws (a rate ratio of 5,000 in a few of 1,000): the axis spans the
+    middle 99% and a note counts the draws beyond it; without extremes nothing is cut."""
+    rng = np.random.default_rng(3)
+    values = np.r_[rng.lognormal(0.4, 0.3, 995), [800.0, 1200.0, 2000.0, 3500.0, 5000.0]]
+    heavy = pd.DataFrame({"draw": range(1000), "finding": "irr", "estimate": values,
+                          "p_value": 0.5})  # fmt: skip
+    figures.plot_sensitivity(heavy, ax=ax)
+    bins = [p for p in ax.patches if p.get_gid() != "middle"]
+    lo, hi = np.quantile(values, [0.005, 0.995])
+    kept = int(((values >= lo) & (values <= hi)).sum())
+    assert sum(p.get_height() for p in bins) == kept
+    assert max(p.get_x() + p.get_width() for p in bins) <= hi + 1e-9
+    (note,) = [t for t in ax.texts if t.get_gid() == "beyond"]
+    assert note.get_text() == f"{1000 - kept} draws beyond the axis"
+    ax2 = plt.subplots()[1]
+    figures.plot_sensitivity(heavy.iloc[:995], ax=ax2)
+    assert not [t for t in ax2.texts if t.get_gid() == "beyond"]
+    assert sum(p.get_height() for p in ax2.patches if p.get_gid() != "middle") == 995
