@@ -19,12 +19,14 @@ import types
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import cftf_analysis as cftf
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 PAGES = sorted(DOCS.rglob("*.md"))
 API_PAGES = sorted((DOCS / "api").glob("*.md"))
 ENTRY = re.compile(r"^::: (\S+)\s*$", re.MULTILINE)
@@ -171,3 +173,36 @@ def test_strict_build(tmp_path):
     # the calibration pages include their source files
     latent = (site / "calibration" / "latent-coverage" / "index.html").read_text()
     assert "model&#39;s own process" in latent or "model's own process" in latent
+
+
+def test_readme_calibration_prose_quotes_the_calibration():
+    """The numbers the README's battery-calibration section quotes in words are read back
+    from validation/results/battery_calibration.md (the copied tables are checked above)."""
+    rows = []
+    md = (ROOT / "validation" / "results" / "battery_calibration.md").read_text()
+    for line in md.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 7 and re.fullmatch(r"\[[\d.]+, [\d.]+\]", cells[5]):
+            low, high = (float(v) for v in cells[5].strip("[]").split(", "))
+            rows.append((*cells[:4], float(cells[4]), low, high))
+    table = pd.DataFrame(rows, columns=["planted", "series", "method", "finding", "rate", "low",
+                                        "high"])  # fmt: skip
+    null = table[table["planted"] == "null"]
+    default = null[null["method"] == "latent, Monte Carlo p (default)"]
+    steady = default[default["finding"].isin(["count_model", "ccf"])]
+    granger = default[default["finding"].str.startswith("granger")]
+    assert ((steady["low"] <= 0.05) & (steady["high"] >= 0.05)).all()  # "every interval..."
+    worst = granger.loc[granger["rate"].idxmax()]
+    assert worst["finding"] == "granger"  # "from <series> to reports"
+    linear = null[(null["method"] == "linear interpolation, Rubin p")
+                  & (null["finding"] == "count_model")]["rate"]  # fmt: skip
+    text = README.read_text().split("### On the bundled design")[1].split("\n## ")[0]
+    text = re.sub(r"\s+", " ", text)
+    for phrase in [
+        f"({linear.iloc[0]:.3f} and {linear.iloc[1]:.3f} above)",
+        f"({steady['rate'].min():.3f} to {steady['rate'].max():.3f}, every interval covering",
+        f"({granger['rate'].min():.3f} to {granger['rate'].max():.3f}; from "
+        f"{worst['series']} to reports {worst['rate']:.3f}, interval {worst['low']:.3f} to "
+        f"{worst['high']:.3f})",
+    ]:
+        assert phrase in text, phrase

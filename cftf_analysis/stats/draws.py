@@ -661,18 +661,20 @@ class NullPaths:
         or ``(k, n_draws, n_months)``: figures simulated on it at the real observation
         months (steps 2 and 3 above).
         """
+        return np.exp(self.posterior_means(truth, rng)[..., None, :] + deviations)
+
+    def posterior_means(self, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Posterior mean log paths given figures simulated on the true log paths ``truth``
+        (``(..., n_months)``; steps 2 and 3 above)."""
         truth = np.asarray(truth, dtype=float)
         errors = rng.normal(0.0, self.producer_error, (*truth.shape[:-1], len(self.log_values)))
         shift = (self.log_figures(truth, errors) - self.log_values) @ self.jacobian.T
-        return np.exp(self.log_mean + shift[..., None, :] + deviations)
+        return self.log_mean + shift
 
     def simulated_means(self, n_sims: int, rng: np.random.Generator) -> np.ndarray:
         """``(n_sims, n_months)`` posterior mean log paths given figures simulated on
         ``n_sims`` true paths (steps 1-3 above, before the rescaling of step 4)."""
-        truths = np.array([self.truth(rng) for _ in range(n_sims)]).reshape(n_sims, -1)
-        errors = rng.normal(0.0, self.producer_error, (n_sims, len(self.log_values)))
-        shift = (self.log_figures(truths, errors) - self.log_values) @ self.jacobian.T
-        return self.log_mean + shift
+        return self.posterior_means(np.array([self.truth(rng) for _ in range(n_sims)]), rng)
 
     @cached_property
     def reference(self) -> tuple[np.ndarray, np.ndarray]:
@@ -690,7 +692,7 @@ class NullPaths:
         """Whitened size of the swings of posterior mean log paths ``(..., n_months)``
         around their straight lines (:attr:`reference`)."""
         centre, whiten = self.reference
-        return np.sqrt(np.sum(((_detrended(log_means) - centre) @ whiten) ** 2, axis=-1))
+        return _whitened_size(_detrended(log_means) - centre, whiten)
 
     def draw(self, deviations: np.ndarray, n_sims: int, rng: np.random.Generator) -> np.ndarray:
         """``(n_sims, n_draws, n_months)`` null paths; ``deviations`` are the fit's log draws
@@ -701,16 +703,20 @@ class NullPaths:
         the real posterior mean's whitened size over their own, and put on the real
         posterior mean's straight line.
         """
-        means = self.simulated_means(n_sims, rng)
-        centre, _ = self.reference
-        swings = _detrended(means) - centre
-        size = self.swing_size(means)
+        centre, whiten = self.reference
+        swings = _detrended(self.simulated_means(n_sims, rng)) - centre
+        size = _whitened_size(swings, whiten)
         ratio = np.divide(
             self.swing_size(self.log_mean), size, out=np.ones_like(size), where=size > 0
         )
         real_line = self.log_mean - _detrended(self.log_mean)
         means = real_line + centre + swings * ratio[:, None]
         return np.exp(means[:, None, :] + deviations)
+
+
+def _whitened_size(swings: np.ndarray, whiten: np.ndarray) -> np.ndarray:
+    """Euclidean norm of ``swings @ whiten`` over the last axis."""
+    return np.sqrt(np.sum((swings @ whiten) ** 2, axis=-1))
 
 
 def _detrended(values: np.ndarray) -> np.ndarray:

@@ -436,8 +436,8 @@ def granger_order(x: np.ndarray, y: np.ndarray, differences: int, max_lag: int) 
     The order is chosen without looking at how the two series move together. Chosen
     by the information criterion of the joint model (``granger_test(ic=...)``), it
     is the order at which one series best predicts the other, and a Monte Carlo null
-    that keeps that order does not pay for the choice: on the bundled design the
-    territory test rejected 11% of null datasets at 5%
+    that keeps that order does not pay for the choice: on a sparse design the test
+    rejected about twice as many null datasets as its level
     (``validation/calibrate_battery.py``).
 
     Examples
