@@ -78,6 +78,7 @@ benchmark-corpus: $(STAMP) ## corpus counting at 10M and 100M articles, each eng
 
 calibration: $(STAMP) ## false-positive-rate simulations of every test (long, about 2 hours; validation/results/)
 	$(PY) validation/calibrate_battery.py
+	$(PY) validation/compare_granger_statistics.py
 	$(PY) validation/latent_coverage.py
 	$(PY) validation/calibrate_crosscorr_granger.py
 	$(PY) validation/calibrate_count_cp_its.py

@@ -140,6 +140,46 @@ def test_granger_p_is_uniform_under_exchangeability(counts):
     rate_check(np.array(p), 0.1, 0.1)
 
 
+def test_granger_monte_carlo_statistic_is_the_f_of_the_average_draw(counts):
+    """The statistic is statsmodels' F on the draws' geometric-mean path and mean counts,
+    and it ignores how the draws depart from that average: every simulation of the null
+    shares the real fit's departures, and a statistic pooled draw by draw (D2) carried
+    them into the test (validation/results/granger_statistics.md)."""
+    from statsmodels.tsa.stattools import grangercausalitytests
+
+    from cftf_analysis.stats.indicator_steps import granger_statistics
+
+    rng = np.random.default_rng(11)
+    observed, _ = exchangeable(rng, 0, 6)
+    count_draws = rng.poisson(np.broadcast_to(counts + 0.5, (6, N))).astype(float)
+    w = DrawWindow(MONTHS, count_draws, observed, np.median(observed, axis=0),
+                   counts.astype(float), None)  # fmt: skip
+    x = np.exp(np.log(observed).mean(axis=0))
+    y = count_draws.mean(axis=0)
+    for reverse, pair in ((False, (y, x)), (True, (x, y))):
+        ref = grangercausalitytests(np.diff(np.column_stack(pair), axis=0), [2])
+        f = granger_statistics(w, 2, 1, 1, reverse=reverse)[0]
+        assert f == pytest.approx(ref[2][0]["ssr_ftest"][0], rel=1e-9)
+
+    # the same null means, departures swapped for others with the same log average
+    def p_values(paths: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        table = granger_finding(window(counts, paths), 2, ("x", "y"), sims, alpha=0.05)["table"]
+        return table[["p_value", "f_average"]].to_numpy()
+
+    dev = rng.normal(0, 0.2, (6, N))
+    other = rng.normal(0, 0.2, (6, N))
+    other += dev.mean(axis=0) - other.mean(axis=0)
+    mean_obs, mean_null = smooth_paths(rng, (1,)), smooth_paths(rng, (19, 1))
+    first = p_values(mean_obs * np.exp(dev), mean_null * np.exp(dev))
+    second = p_values(mean_obs * np.exp(other), mean_null * np.exp(other))
+    np.testing.assert_allclose(first, second, rtol=1e-9)
+    # the D2 estimate does depend on them (it is the estimate, not the test)
+    d2 = [granger_finding(window(counts, m * np.exp(d)), 2, ("x", "y"), None,
+                          alpha=0.05)["table"]["statistic"].iloc[0]
+          for m, d in ((mean_obs, dev), (mean_obs, other))]  # fmt: skip
+    assert d2[0] != pytest.approx(d2[1], rel=1e-3)
+
+
 def test_a_planted_association_on_a_wiggly_indicator_is_found():
     """Reports follow the indicator (rate ratio 0.5 per 10 units); the unrelated paths
     come from the same generator. The finding is significant and the estimate near 0.5."""
@@ -292,14 +332,22 @@ def test_rubin_p_of_the_count_model_is_anti_conservative_on_smooth_series(counts
 
 
 def test_granger_rows_say_the_null_keeps_the_chosen_differencing():
-    """The calibration finds the Granger tests rejecting a little too often: the caveat says
-    why, and the method says how the lag order was chosen."""
+    """The caveat says the null does not repeat the choice of differencing, and the method
+    says how the lag order was chosen and which statistic the Monte Carlo p judges."""
     mc = run_battery(case="islamic-state", steps=["granger"], n_draws=20, n_null=19, n_power=0)
     assert len(mc.summary) == 4
     assert mc.summary["caveat"].str.contains("does not pay for that choice").all()
     assert mc.summary["method"].str.contains("lag by each series' own AIC order").all()
+    # the estimate is the statistic the p-value judges: the F of the average draw, or D2
+    assert mc.summary["method"].str.contains("F of the average of the joint draws").all()
+    table = mc["granger"].table
+    assert table["f_average"].notna().all() and (table["p_value"] != table["p_rubin"]).any()
+    np.testing.assert_array_equal(mc.summary["estimate"], table["f_average"])
     rubin = run_battery(case="islamic-state", steps=["granger"], n_draws=20, n_null=0, n_power=0)
     assert not rubin.summary["caveat"].str.contains("does not pay for that choice").any()
+    assert rubin.summary["method"].str.contains("D2 pooling over joint draws").all()
+    assert rubin["granger"].table["f_average"].isna().all()
+    np.testing.assert_array_equal(rubin.summary["estimate"], rubin["granger"].table["statistic"])
 
 
 def test_monte_carlo_p_uses_as_many_observed_draws_as_each_simulation(counts):
