@@ -23,7 +23,7 @@ case's design:
   stiff as the fit says, so this checks what a misjudged stiffness costs.
 
 Each dataset goes through the battery's default indicator steps
-(:mod:`cftf_analysis.stats.indicator_steps`: latent model refitted on the
+(:mod:`cftf_analysis.stats.indicator_findings`: latent model refitted on the
 simulated figures, joint draws, pooling, Monte Carlo p-values against
 :data:`N_NULL` unrelated paths built from that refit) and, beside them, through
 the same pooled steps with Rubin's p-values, on the latent draws and on
@@ -57,7 +57,7 @@ import cftf_analysis as cftf
 from cftf_analysis.errors import AnalysisError
 from cftf_analysis.stats.draws import null_model
 from cftf_analysis.stats.granger import granger_test
-from cftf_analysis.stats.indicator_steps import (
+from cftf_analysis.stats.indicator_findings import (
     MC_DRAWS,
     DrawWindow,
     ccf_finding,

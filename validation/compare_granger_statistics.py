@@ -11,7 +11,7 @@ null paths:
 - ``D2``: Li et al.'s D2 over the ``D`` draws (the battery's estimate);
 - ``mean F`` and ``median F`` over the draws;
 - ``F of the average draw``: one F on the draws' geometric-mean path and mean counts
-  (:func:`~cftf_analysis.stats.indicator_steps.granger_statistics`, the default).
+  (:func:`~cftf_analysis.stats.indicator_findings.granger_statistics`, the default).
 
 Run from the repository root (about 4 minutes on 2 cores)::
 
@@ -38,7 +38,7 @@ import calibrate_battery as cb
 
 from cftf_analysis.errors import AnalysisError
 from cftf_analysis.stats.batch import granger_f_batch
-from cftf_analysis.stats.indicator_steps import (
+from cftf_analysis.stats.indicator_findings import (
     DrawWindow,
     granger_statistics,
     like_the_null,

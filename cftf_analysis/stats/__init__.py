@@ -72,11 +72,11 @@ _LAZY: dict[str, str] = {
     "joint_draws": "draws",
     "leave_one_out_paths": "draws",
     "null_model": "draws",
-    "ccf_finding": "indicator_steps",
-    "count_model_finding": "indicator_steps",
-    "granger_finding": "indicator_steps",
+    "ccf_finding": "indicator_findings",
+    "count_model_finding": "indicator_findings",
+    "granger_finding": "indicator_findings",
     "influence": "indicator_steps",
-    "monte_carlo_p": "indicator_steps",
+    "monte_carlo_p": "indicator_findings",
     "pool_f_tests": "pooling",
     "IndicatorCache": "draws",
     "MultiverseResult": "multiverse",
@@ -142,13 +142,13 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from cftf_analysis.stats.findings import FINDING_COLUMNS
     from cftf_analysis.stats.granger import granger_both_ways, granger_test
-    from cftf_analysis.stats.indicator_steps import (
+    from cftf_analysis.stats.indicator_findings import (
         ccf_finding,
         count_model_finding,
         granger_finding,
-        influence,
         monte_carlo_p,
     )
+    from cftf_analysis.stats.indicator_steps import influence
     from cftf_analysis.stats.interrupted import event_effect, level_changes, step_design
     from cftf_analysis.stats.its_power import (
         level_change_mde,

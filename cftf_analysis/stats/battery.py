@@ -902,7 +902,7 @@ def association_summary(
     n_draws
         Joint draws of the report dates and indicator paths on which every
         indicator finding is computed and pooled (see
-        :mod:`cftf_analysis.stats.indicator_steps`).
+        :mod:`cftf_analysis.stats.indicator_findings`).
     seed
         Seed for every resampling step, so the table is reproducible.
     alpha

@@ -38,7 +38,7 @@ from cftf_analysis.errors import AnalysisError
 from cftf_analysis.options import check_fraction, check_int, check_literal
 from cftf_analysis.stats.battery import Battery, BatteryContext
 from cftf_analysis.stats.draws import NullPaths, series_seed
-from cftf_analysis.stats.indicator_steps import (
+from cftf_analysis.stats.indicator_findings import (
     MC_DRAWS,
     DrawWindow,
     ccf_statistics,

@@ -17,7 +17,7 @@ from scipy import stats
 from cftf_analysis.stats.battery import run_battery
 from cftf_analysis.stats.draws import leave_one_out_paths
 from cftf_analysis.stats.findings import scale_of
-from cftf_analysis.stats.indicator_steps import (
+from cftf_analysis.stats.indicator_findings import (
     DrawWindow,
     ccf_finding,
     count_model_finding,
@@ -147,7 +147,7 @@ def test_granger_monte_carlo_statistic_is_the_f_of_the_average_draw(counts):
     them into the test (validation/results/granger_statistics.md)."""
     from statsmodels.tsa.stattools import grangercausalitytests
 
-    from cftf_analysis.stats.indicator_steps import granger_statistics
+    from cftf_analysis.stats.indicator_findings import granger_statistics
 
     rng = np.random.default_rng(11)
     observed, _ = exchangeable(rng, 0, 6)
@@ -384,7 +384,7 @@ def test_granger_order_looks_at_each_series_own_past_only() -> None:
     from statsmodels.tsa.ar_model import ar_select_order
 
     from cftf_analysis.stats.granger import granger_test
-    from cftf_analysis.stats.indicator_steps import granger_order
+    from cftf_analysis.stats.indicator_findings import granger_order
 
     rng = np.random.default_rng(4)
     x = rng.normal(size=300)

@@ -9,7 +9,7 @@ from scipy import stats
 
 from cftf_analysis.errors import ArgumentError
 from cftf_analysis.stats.battery import run_battery
-from cftf_analysis.stats.indicator_steps import time_basis
+from cftf_analysis.stats.indicator_findings import time_basis
 from cftf_analysis.stats.power import (
     POWER_COLUMNS,
     PowerDesign,
