@@ -155,16 +155,18 @@ class DrawWindow:
         )
 
     def with_paths(self, paths: np.ndarray) -> DrawWindow:
-        """The same window with other paths (and as many count draws as paths)."""
+        """The same window with other paths (and as many count draws as paths).
+
+        A month where every path is missing (an interpolation without its end
+        figure) has a missing centre; :meth:`trimmed` drops it.
+        """
         if len(paths) > len(self.counts):
             raise AnalysisError(f"{len(paths)} paths but only {len(self.counts)} count draws")
+        center = np.full(paths.shape[1], np.nan)
+        seen = np.isfinite(paths).any(axis=0)
+        center[seen] = np.nanmedian(paths[:, seen], axis=0)
         return DrawWindow(
-            self.months,
-            self.counts[: len(paths)],
-            paths,
-            np.nanmedian(paths, axis=0),
-            self.expected,
-            self.offset,
+            self.months, self.counts[: len(paths)], paths, center, self.expected, self.offset
         )
 
 

@@ -401,3 +401,18 @@ def test_granger_order_looks_at_each_series_own_past_only() -> None:
     assert granger_order(ar, y, 0, 4) == max(own, 1) == 2
     # differencing is applied before the choice
     assert granger_order(np.cumsum(ar), np.cumsum(y), 1, 4) == 2
+
+
+def test_a_month_no_path_reaches_has_no_centre_and_no_warning(counts):
+    """Leave-one-out paths of an interpolation lose the months beyond the remaining end
+    figures: their centre is missing (trimmed() drops them) and nothing warns."""
+    import warnings
+
+    paths = smooth_paths(np.random.default_rng(12), (3,))
+    paths[:, -2:] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = window(counts, smooth_paths(np.random.default_rng(13), (3,))).with_paths(paths)
+    assert np.isnan(w.center[-2:]).all()
+    np.testing.assert_allclose(w.center[:-2], np.median(paths[:, :-2], axis=0))
+    assert w.trimmed().n == N - 2
