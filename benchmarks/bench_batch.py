@@ -1,4 +1,4 @@
-"""Speed of the batched kernels (cftf_analysis.stats.batch) against loops of the single fits.
+"""Speed of the batched kernels (stats.batch, stats.batch_series) against loops of single fits.
 
 Case: B = 1,000 joint draws of one sparse indicator path (a figure every 6 months,
 each drawn within +-20% of its value, straight lines between them) and of the
@@ -42,12 +42,8 @@ import statsmodels.api as sm
 from statsmodels.tsa.stattools import grangercausalitytests
 
 from cftf_analysis.errors import AnalysisError
-from cftf_analysis.stats.batch import (
-    fit_poisson_batch,
-    granger_f_batch,
-    prewhitened_ccf_batch,
-    rubin_pool,
-)
+from cftf_analysis.stats.batch import fit_poisson_batch, rubin_pool
+from cftf_analysis.stats.batch_series import granger_f_batch, prewhitened_ccf_batch
 from cftf_analysis.stats.countmodel import fit_count_model
 from cftf_analysis.stats.crosscorr import cross_correlation
 from cftf_analysis.stats.granger import granger_test

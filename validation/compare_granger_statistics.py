@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import calibrate_battery as cb
 
 from cftf_analysis.errors import AnalysisError
-from cftf_analysis.stats.batch import granger_f_batch
+from cftf_analysis.stats.batch_series import granger_f_batch
 from cftf_analysis.stats.indicator_findings import (
     DrawWindow,
     granger_statistics,

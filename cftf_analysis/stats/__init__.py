@@ -4,7 +4,8 @@ Every function returns a tidy :class:`pandas.DataFrame` (or a small result
 object with a ``tidy()`` method) with a fixed set of columns; nothing prints.
 The battery (:func:`run_battery`, :func:`association_summary`) runs the
 registered steps of :mod:`cftf_analysis.stats.steps`; :mod:`cftf_analysis.stats.batch`
-holds kernels that run one statistic over many draws of the data at once. Names
+(GLMs, Rubin's rules) and :mod:`cftf_analysis.stats.batch_series` (cross-correlation,
+Granger) hold kernels that run one statistic over many draws of the data at once. Names
 load lazily, so importing one statistics module does not import them all.
 """
 
@@ -26,12 +27,12 @@ _LAZY: dict[str, str] = {
     "registered_steps": "battery",
     "run_battery": "battery",
     "unregister_step": "battery",
-    "CcfBatchResult": "batch",
-    "GrangerBatchResult": "batch",
+    "CcfBatchResult": "batch_series",
+    "GrangerBatchResult": "batch_series",
     "PoissonBatchResult": "batch",
     "fit_poisson_batch": "batch",
-    "granger_f_batch": "batch",
-    "prewhitened_ccf_batch": "batch",
+    "granger_f_batch": "batch_series",
+    "prewhitened_ccf_batch": "batch_series",
     "rubin_pool": "batch",
     "ChangePointResult": "changepoints",
     "change_points": "changepoints",
@@ -105,14 +106,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cftf_analysis.stats.batch import (
+    from cftf_analysis.stats.batch import PoissonBatchResult, fit_poisson_batch, rubin_pool
+    from cftf_analysis.stats.batch_series import (
         CcfBatchResult,
         GrangerBatchResult,
-        PoissonBatchResult,
-        fit_poisson_batch,
         granger_f_batch,
         prewhitened_ccf_batch,
-        rubin_pool,
     )
     from cftf_analysis.stats.battery import (
         LATENT_OBSERVATION_COLUMNS,

@@ -64,12 +64,8 @@ import pandas as pd
 from scipy import stats
 
 from cftf_analysis.errors import AnalysisError
-from cftf_analysis.stats.batch import (
-    fit_poisson_batch,
-    granger_f_batch,
-    prewhitened_ccf_batch,
-    rubin_pool,
-)
+from cftf_analysis.stats.batch import fit_poisson_batch, rubin_pool
+from cftf_analysis.stats.batch_series import granger_f_batch, prewhitened_ccf_batch
 from cftf_analysis.stats.battery import BatteryContext
 from cftf_analysis.stats.granger import granger_test
 from cftf_analysis.stats.multiple import adjust_pvalues

@@ -1,4 +1,4 @@
-"""Tests of cftf_analysis.stats.batch: every kernel against the single-fit computation.
+"""Tests of the batched kernels (stats.batch, stats.batch_series) against single fits.
 
 Each batched result is compared draw by draw with an independent computation,
 called directly in the test (statsmodels' GLM and ``grangercausalitytests``,
@@ -23,13 +23,8 @@ from statsmodels.tools.sm_exceptions import InfeasibleTestError
 from statsmodels.tsa.stattools import grangercausalitytests
 
 from cftf_analysis.errors import AnalysisError, ArgumentError
-from cftf_analysis.stats.batch import (
-    RUBIN_COLUMNS,
-    fit_poisson_batch,
-    granger_f_batch,
-    prewhitened_ccf_batch,
-    rubin_pool,
-)
+from cftf_analysis.stats.batch import RUBIN_COLUMNS, fit_poisson_batch, rubin_pool
+from cftf_analysis.stats.batch_series import granger_f_batch, prewhitened_ccf_batch
 from cftf_analysis.stats.countmodel import fit_count_model
 from cftf_analysis.stats.crosscorr import cross_correlation
 from cftf_analysis.stats.granger import granger_test
