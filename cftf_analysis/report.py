@@ -953,7 +953,7 @@ def _multiverse_from(doc: Mapping[str, Any] | None, table: Callable[[str], pd.Da
     """The MultiverseResult a report wrote (its tables and settings), or None."""
     if doc is None:
         return None
-    from cftf_analysis.stats.multiverse import MultiverseResult
+    from cftf_analysis.stats.multiverse_result import MultiverseResult
 
     return MultiverseResult(
         **{name: table(rel) for name, rel in doc["tables"].items()},

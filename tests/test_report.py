@@ -75,7 +75,7 @@ def test_report_writes_every_output(two_runs):
 @pytest.mark.slow
 def test_report_writes_the_multiverse_and_the_uniform_protocol_result(two_runs):
     """The numbers the README quotes: each finding's share and its uniform-protocol result."""
-    from cftf_analysis.stats.multiverse import (
+    from cftf_analysis.stats.multiverse_result import (
         MULTIVERSE_COLUMNS,
         SHARE_COLUMNS,
         SKIPPED_COLUMNS,

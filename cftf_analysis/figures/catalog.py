@@ -55,7 +55,7 @@ from cftf_analysis.figures.theme import (
 from cftf_analysis.figures.timeline import timeline_figure
 from cftf_analysis.stats.battery import LATENT_OBSERVATION_COLUMNS, Battery
 from cftf_analysis.stats.findings import scale_of
-from cftf_analysis.stats.multiverse import FINDING_WORDS
+from cftf_analysis.stats.multiverse_result import FINDING_WORDS
 from cftf_analysis.stats.support import period_counts
 from cftf_analysis.tables import lagged_pairs, motive_shares
 

@@ -131,7 +131,7 @@ def plot_specification_curve(
     Parameters
     ----------
     data
-        :attr:`MultiverseResult.table <cftf_analysis.stats.multiverse.MultiverseResult>`
+        :attr:`MultiverseResult.table <cftf_analysis.stats.multiverse_result.MultiverseResult>`
         (``spec_id``, ``finding``, ``indicator``, ``estimate``, ``ci_low``,
         ``ci_high``, ``significant``, ``estimate_kind`` and the choice columns).
     finding
@@ -359,7 +359,7 @@ def specification_curve_figure(
     Parameters
     ----------
     data
-        :attr:`MultiverseResult.table <cftf_analysis.stats.multiverse.MultiverseResult>`.
+        :attr:`MultiverseResult.table <cftf_analysis.stats.multiverse_result.MultiverseResult>`.
     shares
         :attr:`MultiverseResult.shares`: each panel's title then says in how
         many specifications the finding holds.

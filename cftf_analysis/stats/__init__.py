@@ -80,7 +80,7 @@ _LAZY: dict[str, str] = {
     "monte_carlo_p": "indicator_findings",
     "pool_f_tests": "pooling",
     "IndicatorCache": "draws",
-    "MultiverseResult": "multiverse",
+    "MultiverseResult": "multiverse_result",
     "multiverse": "multiverse",
     "report_subset": "multiverse",
     "PowerDesign": "power",
@@ -158,7 +158,8 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from cftf_analysis.stats.motives import motive_share_trend
     from cftf_analysis.stats.multiple import adjust_pvalues
-    from cftf_analysis.stats.multiverse import MultiverseResult, multiverse, report_subset
+    from cftf_analysis.stats.multiverse import multiverse, report_subset
+    from cftf_analysis.stats.multiverse_result import MultiverseResult
     from cftf_analysis.stats.pooling import pool_f_tests
     from cftf_analysis.stats.power import (
         PowerDesign,

@@ -77,7 +77,7 @@ from cftf_analysis.stats.findings import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from cftf_analysis.case import Case
-    from cftf_analysis.stats.multiverse import MultiverseResult
+    from cftf_analysis.stats.multiverse_result import MultiverseResult
 
 __all__ = [
     "LATENT_OBSERVATION_COLUMNS",

@@ -11,15 +11,13 @@ import pytest
 import cftf_analysis as cftf
 from cftf_analysis.errors import ArgumentError
 from cftf_analysis.stats.battery import run_battery
-from cftf_analysis.stats.multiverse import (
+from cftf_analysis.stats.multiverse import DEFAULT_CHOICES, multiverse, report_subset
+from cftf_analysis.stats.multiverse_result import (
     BASE_SHARE_COLUMNS,
-    DEFAULT_CHOICES,
     MULTIVERSE_COLUMNS,
     SHARE_COLUMNS,
     SKIPPED_COLUMNS,
     SPEC_COLUMNS,
-    multiverse,
-    report_subset,
 )
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "fictional-group" / "case.toml"
