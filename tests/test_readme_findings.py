@@ -95,6 +95,7 @@ def phrases(out: Path) -> list[str]:
     assert lead["p_value"] < 0.05 and lead["p_without"] >= 0.05  # "rests on one figure"
     assert (results.loc[others, "p_value"] >= 0.05).all()  # the one nominally significant
     assert turn["p_value"] >= 0.05 and turn["p_without"] < 0.05  # "turns the other way"
+    assert turn["p_without"] == pytest.approx(1 / (options["n_null"] + 1))  # "the smallest p"
     return [
         f"{n_draws:,} joint draws",
         f"against {options['n_null']} simulated indicators",
@@ -116,7 +117,7 @@ def phrases(out: Path) -> list[str]:
         f"without `{lead['influential']}` p = {p(lead['p_without'])}",
         f"(Benjamini-Yekutieli over every finding) it is p = {p(lead['p_battery'])}",
         f"p = {p(turn['p_value'])} as bundled, p = {p(turn['p_without'])} without "
-        f"`{turn['influential']}`",
+        f"`{turn['influential']}` (the smallest p that {options['n_null']} unrelated series",
         f"gives p = {p(anyb['p_value'])} ({p(anyb['p_battery'])} across the report)",
         f"Of its {int(anyb['estimate'])} breaks",
         f"(reports {march['estimate']:.2f} times the level before, 95% interval "
