@@ -679,10 +679,10 @@ class NullPaths:
     @cached_property
     def reference(self) -> tuple[np.ndarray, np.ndarray]:
         """``(centre, whiten)``: the mean of the null's swings (posterior mean log paths
-        minus their straight lines, from :data:`REFERENCE_SIMS` simulations with a fixed
+        minus their straight lines, from :data:`ROTATION_SIMS` simulations with a fixed
         seed) and a matrix whose columns whiten them (``(swing - centre) @ whiten`` has
         identity covariance on the directions the swings span)."""
-        swings = _detrended(self.simulated_means(REFERENCE_SIMS, np.random.default_rng(0)))
+        swings = _detrended(self.simulated_means(ROTATION_SIMS, np.random.default_rng(0)))
         centre = swings.mean(axis=0)
         values, vectors = np.linalg.eigh(np.cov(swings, rowvar=False))
         keep = values > max(float(values.max()), 0.0) * 1e-9
@@ -709,8 +709,7 @@ class NullPaths:
         ratio = np.divide(
             self.swing_size(self.log_mean), size, out=np.ones_like(size), where=size > 0
         )
-        real_line = self.log_mean - _detrended(self.log_mean)
-        means = real_line + centre + swings * ratio[:, None]
+        means = self.line + centre + swings * ratio[:, None]
         return np.exp(means[:, None, :] + deviations)
 
 
@@ -755,7 +754,7 @@ def _held_log_mean(mixture: Any, weights: np.ndarray, window: slice) -> np.ndarr
 AMPLITUDE_DRAWS = 200
 #: Simulations from which :attr:`NullPaths.reference` measures the covariance of the
 #: null's swings (fixed seed).
-REFERENCE_SIMS = 1000
+ROTATION_SIMS = 1000
 
 
 def null_model(fit: Any, *, step: float = 0.05) -> NullPaths:

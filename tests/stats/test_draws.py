@@ -965,13 +965,13 @@ def test_null_paths_keep_the_real_line_and_swing_size(case, indicator) -> None:
     np.testing.assert_allclose(null.swing_size(means), real_size, rtol=1e-9)
     assert np.min(np.abs(means - null.log_mean).max(axis=1)) > 1e-3
     # the reference sample, whitened: mean squared size = its rank (np.cov has ddof 1)
-    from cftf_analysis.stats.draws import REFERENCE_SIMS
+    from cftf_analysis.stats.draws import ROTATION_SIMS
 
     whiten = null.reference[1]
-    ref = null.simulated_means(REFERENCE_SIMS, np.random.default_rng(0))
+    ref = null.simulated_means(ROTATION_SIMS, np.random.default_rng(0))
     rank = whiten.shape[1]
     assert 1 <= rank <= len(fit.observations)
-    expected = rank * (REFERENCE_SIMS - 1) / REFERENCE_SIMS
+    expected = rank * (ROTATION_SIMS - 1) / ROTATION_SIMS
     assert np.mean(null.swing_size(ref) ** 2) == pytest.approx(expected, rel=1e-9)
 
 
